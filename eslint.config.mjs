@@ -1,0 +1,79 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Adapters (one file per technology) are named after it; only composition roots (an app's
+ * main.ts, the CLI's commands, tests) may import them, so handlers and libraries depend on ports.
+ */
+const ADAPTER_NAMES = '^(InMemory|Sqlite|LocalDir|Kafka|Mongo|GridFs)[A-Z]';
+
+export default [
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/tmp/**', '**/.nx/**', '**/coverage/**'] },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    files: ['**/*.ts', '**/*.mjs'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Project sources; project config files (vitest.config.ts) may reach the workspace root.
+    files: ['**/src/**/*.ts', '**/test/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          banTransitiveDependencies: true,
+          allow: [],
+          depConstraints: [
+            // The contract (message shapes, model configuration) imports nothing from the workspace.
+            { sourceTag: 'type:contract', onlyDependOnLibsWithTags: ['type:none'] },
+            { sourceTag: 'type:port', onlyDependOnLibsWithTags: ['type:contract', 'type:port'] },
+            { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:contract', 'type:port'] },
+            {
+              sourceTag: 'type:engine',
+              onlyDependOnLibsWithTags: ['type:contract', 'type:port'],
+            },
+            {
+              sourceTag: 'type:stage',
+              onlyDependOnLibsWithTags: ['type:contract', 'type:port', 'type:runtime', 'type:engine'],
+            },
+            // Apps never import apps: every tag an app may depend on is a library tag.
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: [
+                'type:contract',
+                'type:port',
+                'type:runtime',
+                'type:engine',
+                'type:stage',
+              ],
+            },
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    ignores: ['apps/*/src/main.ts', 'apps/cli/src/**', '**/*.test.ts', '**/test/**', '**/testing.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@apo/*'],
+              importNamePattern: ADAPTER_NAMES,
+              message:
+                'Adapters are chosen by composition roots (an app main.ts or the CLI); depend on the port instead.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+];

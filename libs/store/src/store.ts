@@ -1,0 +1,112 @@
+import type {
+  ConfigurationRecord,
+  LayerCountGroup,
+  NewPipeline,
+  NewSchedule,
+  PipelineChanges,
+  PipelineRecord,
+  PipelineStatus,
+  ResultRecord,
+  ScheduleRecord,
+} from './records.ts';
+
+/** Result of an idempotent insert: whether this call wrote it, and the stored record. */
+export interface Saved<T> {
+  inserted: boolean;
+  record: T;
+}
+
+/**
+ * The store port: pipelines, configurations, results, schedules and processed-message records.
+ * Every adapter (SQLite, MongoDB) passes the contract suite in `@apo/store/testing`. No method
+ * needs a multi-document transaction; each is atomic on one record.
+ */
+export interface Store {
+  /** Creates a pipeline with version 1. Throws `DuplicateRecordError` if the id exists. */
+  createPipeline(pipeline: NewPipeline): Promise<PipelineRecord>;
+
+  /** The pipeline with this id, or null. */
+  getPipeline(id: string): Promise<PipelineRecord | null>;
+
+  /** The pipeline started with this request id, or null (so a repeated start is recognised). */
+  findPipelineByRequestId(requestId: string): Promise<PipelineRecord | null>;
+
+  /**
+   * Applies `changes` if the stored version is still `expectedVersion`, bumping the version.
+   * Throws `ConcurrencyConflictError` if someone updated it first, `RecordNotFoundError` if absent.
+   */
+  updatePipeline(id: string, expectedVersion: number, changes: PipelineChanges): Promise<PipelineRecord>;
+
+  /** Pipelines, newest first, optionally only those with a status. */
+  listPipelines(filter?: { status?: PipelineStatus; limit?: number }): Promise<PipelineRecord[]>;
+
+  /**
+   * Saves a configuration. The same id again changes nothing (`inserted: false`). Another id with
+   * the same (datasetKey, hash) throws `DuplicateRecordError`: a configuration is tried once per
+   * dataset, atomically, even when two proposers race.
+   */
+  saveConfiguration(configuration: ConfigurationRecord): Promise<Saved<ConfigurationRecord>>;
+
+  /** The configuration with this id, or null. */
+  getConfiguration(id: string): Promise<ConfigurationRecord | null>;
+
+  /** The configuration already tried on a dataset with this hash, or null. */
+  findConfigurationByHash(datasetKey: string, hash: string): Promise<ConfigurationRecord | null>;
+
+  /** Configurations of a pipeline or a dataset, oldest first. */
+  listConfigurations(filter: { pipelineId?: string; datasetKey?: string }): Promise<ConfigurationRecord[]>;
+
+  /**
+   * Saves the result of a configuration. A second result for the same configuration changes
+   * nothing and returns the first (`inserted: false`).
+   */
+  saveResult(result: ResultRecord): Promise<Saved<ResultRecord>>;
+
+  /** Results of a pipeline or a dataset, oldest first. */
+  listResults(filter: { pipelineId?: string; datasetKey?: string }): Promise<ResultRecord[]>;
+
+  /**
+   * Every configuration tried on a dataset with its result, grouped by layer count (ascending),
+   * each group oldest first. What the config stage summarises for the proposer.
+   */
+  historyByLayerCount(datasetKey: string): Promise<LayerCountGroup[]>;
+
+  /** Creates or replaces a schedule by name, keeping its claim state when it exists. */
+  putSchedule(schedule: NewSchedule): Promise<ScheduleRecord>;
+
+  /** The schedule with this name, or null. */
+  getSchedule(name: string): Promise<ScheduleRecord | null>;
+
+  /** All schedules, by name. */
+  listSchedules(): Promise<ScheduleRecord[]>;
+
+  /** Deletes a schedule; false if there was none. */
+  deleteSchedule(name: string): Promise<boolean>;
+
+  /** Changes fields of a schedule. Throws `RecordNotFoundError` if absent. */
+  updateSchedule(
+    name: string,
+    changes: Partial<Pick<ScheduleRecord, 'enabled' | 'nextRunAt' | 'cron' | 'timezone' | 'start'>>,
+  ): Promise<ScheduleRecord>;
+
+  /**
+   * Claims the tick at `tickAt` for `owner`: true for exactly one caller per (schedule, tick),
+   * however many replicas ask; false if that tick or a later one was claimed already.
+   */
+  claimScheduleTick(name: string, tickAt: string, owner: string, nextRunAt: string | null): Promise<boolean>;
+
+  /**
+   * Records that `consumer` processed message `messageId`. True the first time, false if it was
+   * recorded already (a redelivery). The record is forgotten after `expiresAt`.
+   */
+  markProcessed(consumer: string, messageId: string, expiresAt: Date): Promise<boolean>;
+
+  /** Whether `consumer` has recorded `messageId` and the record has not expired. */
+  isProcessed(consumer: string, messageId: string): Promise<boolean>;
+
+  /** Deletes processed-message records that expired before `now`; returns how many. */
+  purgeProcessed(now: Date): Promise<number>;
+
+  /** Releases connections and files. */
+  close(): Promise<void>;
+}
