@@ -1,0 +1,5 @@
+export * from './artifact-store.ts';
+export * from './keys.ts';
+export * from './local-dir.ts';
+export * from './errors/artifact-not-found-error.ts';
+export * from './errors/invalid-artifact-key-error.ts';

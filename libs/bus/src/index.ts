@@ -1,0 +1,5 @@
+export * from './bus.ts';
+export * from './dead-letter-error.ts';
+export * from './bus-closed-error.ts';
+export * from './dead-letter.ts';
+export * from './in-memory.ts';
