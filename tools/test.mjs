@@ -21,7 +21,8 @@ let failed = 0;
 let skipped = 0;
 let reports = 0;
 if (existsSync(resultsDir)) {
-  for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.json'))) {
+  const files = readdirSync(resultsDir, { recursive: true }).filter((f) => String(f).endsWith('.json'));
+  for (const file of files) {
     const report = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
     reports += 1;
     passed += report.numPassedTests ?? 0;

@@ -1,0 +1,77 @@
+import { Command, CommanderError } from 'commander';
+import {
+  Catalog,
+  InvalidMessageError,
+  MESSAGE_TYPES,
+  METRICS,
+  START_TYPE,
+  Topics,
+  parseStartMessage,
+} from '@apo/messages';
+
+/** Where the commands write; tests pass buffers. */
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** The `apo` command line. Each command returns its exit code through `exitCode`. */
+export function buildProgram(io: Io): Command {
+  const program = new Command('apo')
+    .description('Train a neural network until it reaches the KPI you ask for.')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  program
+    .command('check')
+    .description('check a start message (what you would send to adaptive-pipeline-workflow) and print it with its defaults')
+    .argument('<json>', 'the start message, e.g. \'{"kpi":"accuracy>=0.97","dataset":"builtin:iris"}\'')
+    .action((json: string) => {
+      try {
+        io.out(`${JSON.stringify(parseStartMessage(json), null, 2)}\n`);
+      } catch (err) {
+        if (!(err instanceof InvalidMessageError)) throw err;
+        io.err(`${err.message}\n`);
+        program.setOptionValue('exitCode', 2);
+      }
+    });
+
+  program
+    .command('topics')
+    .description('list the Kafka topics and the message types each carries')
+    .action(() => {
+      const rows: [string, string][] = [[Topics.workflow, START_TYPE]];
+      for (const type of MESSAGE_TYPES) {
+        for (const topic of Catalog[type].topics) rows.push([topic, type]);
+      }
+      rows.push([Topics.deadLetter, 'the original record + reason']);
+      const width = Math.max(...rows.map(([t]) => t.length));
+      const byTopic = new Map<string, string[]>();
+      for (const [topic, type] of rows) byTopic.set(topic, [...(byTopic.get(topic) ?? []), type]);
+      for (const [topic, types] of byTopic) io.out(`${topic.padEnd(width)}  ${types.join(', ')}\n`);
+    });
+
+  program
+    .command('metrics')
+    .description('list the metrics a KPI can name')
+    .action(() => {
+      for (const [name, m] of Object.entries(METRICS)) {
+        io.out(`${name.padEnd(9)} ${m.task.padEnd(15)} ${m.direction === 'maximize' ? `${name}>=target` : `${name}<=target`}\n`);
+      }
+    });
+
+  return program;
+}
+
+/** Runs the command line and returns the process exit code. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  const code: unknown = program.getOptionValue('exitCode');
+  return typeof code === 'number' ? code : 0;
+}

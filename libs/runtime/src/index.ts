@@ -1,0 +1,5 @@
+export * from './logger.ts';
+export * from './env.ts';
+export * from './health.ts';
+export * from './shutdown.ts';
+export * from './stage.ts';
