@@ -19,10 +19,15 @@ export interface Saved<T> {
 /**
  * The store port: pipelines, configurations, results, schedules and processed-message records.
  * Every adapter (SQLite, MongoDB) passes the contract suite in `@apo/store/testing`. No method
- * needs a multi-document transaction; each is atomic on one record.
+ * needs a multi-document transaction; each is atomic on one record. Every write first checks its
+ * record against the document rules (`document-rules.ts`) and throws `InvalidRecordError`, writing
+ * nothing, when a value could not be stored by every adapter.
  */
 export interface Store {
-  /** Creates a pipeline with version 1. Throws `DuplicateRecordError` if the id exists. */
+  /**
+   * Creates a pipeline with version 1. Throws `DuplicateRecordError` if the id exists, or if another
+   * pipeline has the same (non-null) `requestId`.
+   */
   createPipeline(pipeline: NewPipeline): Promise<PipelineRecord>;
 
   /** The pipeline with this id, or null. */
@@ -32,8 +37,10 @@ export interface Store {
   findPipelineByRequestId(requestId: string): Promise<PipelineRecord | null>;
 
   /**
-   * Applies `changes` if the stored version is still `expectedVersion`, bumping the version.
-   * Throws `ConcurrencyConflictError` if someone updated it first, `RecordNotFoundError` if absent.
+   * Applies `changes` if the stored version is still `expectedVersion`, bumping the version. Each
+   * field given replaces the stored one whole; a field set to `undefined` is left as it is.
+   * Throws `ConcurrencyConflictError` if someone updated it first, `RecordNotFoundError` if absent,
+   * `DuplicateRecordError` if the new `requestId` belongs to another pipeline.
    */
   updatePipeline(id: string, expectedVersion: number, changes: PipelineChanges): Promise<PipelineRecord>;
 
@@ -53,16 +60,17 @@ export interface Store {
   /** The configuration already tried on a dataset with this hash, or null. */
   findConfigurationByHash(datasetKey: string, hash: string): Promise<ConfigurationRecord | null>;
 
-  /** Configurations of a pipeline or a dataset, oldest first. */
+  /** Configurations of a pipeline or a dataset (both when both are given), oldest first. */
   listConfigurations(filter: { pipelineId?: string; datasetKey?: string }): Promise<ConfigurationRecord[]>;
 
   /**
    * Saves the result of a configuration. A second result for the same configuration changes
-   * nothing and returns the first (`inserted: false`).
+   * nothing and returns the first (`inserted: false`). A result whose id is taken by the result
+   * of another configuration throws `DuplicateRecordError`.
    */
   saveResult(result: ResultRecord): Promise<Saved<ResultRecord>>;
 
-  /** Results of a pipeline or a dataset, oldest first. */
+  /** Results of a pipeline or a dataset (both when both are given), oldest first. */
   listResults(filter: { pipelineId?: string; datasetKey?: string }): Promise<ResultRecord[]>;
 
   /**
@@ -91,13 +99,16 @@ export interface Store {
 
   /**
    * Claims the tick at `tickAt` for `owner`: true for exactly one caller per (schedule, tick),
-   * however many replicas ask; false if that tick or a later one was claimed already.
+   * however many replicas ask; false if that tick or a later one was claimed already, or if the
+   * schedule does not exist (deleted meanwhile). Ticks compare as instants, not as text. The
+   * winner's claim also sets `nextRunAt`. Throws `InvalidRecordError` if `tickAt` is not a time.
    */
   claimScheduleTick(name: string, tickAt: string, owner: string, nextRunAt: string | null): Promise<boolean>;
 
   /**
    * Records that `consumer` processed message `messageId`. True the first time, false if it was
-   * recorded already (a redelivery). The record is forgotten after `expiresAt`.
+   * recorded already (a redelivery). The record is forgotten after `expiresAt`, even before
+   * `purgeProcessed` removes it: marking it again then returns true.
    */
   markProcessed(consumer: string, messageId: string, expiresAt: Date): Promise<boolean>;
 
