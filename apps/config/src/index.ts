@@ -1,0 +1,1 @@
+export { configHandlers, type Attempt } from './handler.ts';

@@ -1,0 +1,1 @@
+export { configurationIdFor, llmHandlers, type LlmStageDeps } from './handler.ts';

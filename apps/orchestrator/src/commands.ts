@@ -1,0 +1,121 @@
+import {
+  createMessage,
+  type AnyMessage,
+  type JsonObject,
+  type MessageType,
+  type PayloadOf,
+} from '@apo/messages';
+import type { PipelineRecord } from '@apo/store';
+import type { IterationState } from './state.ts';
+
+// Commands get ids derived from (pipeline, iteration, type): a command the orchestrator sends
+// again after a crash or a redelivered reply has the same id, and its stage handles it once.
+function command<T extends MessageType>(
+  type: T,
+  pipeline: PipelineRecord,
+  iteration: number,
+  payload: PayloadOf<T>,
+  causationId: string | null,
+) {
+  return createMessage(type, {
+    id: `${pipeline.id}/${iteration}/${type}`,
+    pipelineId: pipeline.id,
+    iteration,
+    causationId,
+    payload,
+  });
+}
+
+const kpiOf = (p: PipelineRecord) => ({ metric: p.kpi.metric, target: p.kpi.target });
+const strategyOf = (p: PipelineRecord) => (p.strategy === 'auto' ? 'tpe' : p.strategy);
+
+/** Seed of the network's initial weights in an iteration; the split seed stays the pipeline's. */
+export const modelSeed = (p: PipelineRecord, iteration: number) => (p.seed * 1009 + iteration) % 2 ** 31;
+
+export function getConfiguration(p: PipelineRecord, causationId: string | null): AnyMessage {
+  return command(
+    'GET_CONFIGURATION',
+    p,
+    p.iteration,
+    { datasetKey: p.profile!.datasetKey, strategy: strategyOf(p), kpi: kpiOf(p), profile: p.profile! },
+    causationId,
+  );
+}
+
+/** Steps 3 and 4 depend only on the configuration and the start message: sent side by side. */
+export function buildAndPrepare(p: PipelineRecord, it: IterationState, causationId: string | null): AnyMessage[] {
+  const profile = p.profile!;
+  return [
+    command(
+      'GENERATE_MODEL',
+      p,
+      it.iteration,
+      {
+        configurationId: it.configurationId,
+        configuration: it.configuration,
+        profile,
+        seed: modelSeed(p, it.iteration),
+      },
+      causationId,
+    ),
+    command(
+      'PREPARE_FEATURES',
+      p,
+      it.iteration,
+      {
+        dataset: { uri: p.dataset.uri, target: profile.target },
+        datasetKey: profile.datasetKey,
+        task: profile.task,
+        split: p.split,
+        seed: p.seed,
+      },
+      causationId,
+    ),
+  ];
+}
+
+export function runModel(p: PipelineRecord, it: IterationState, causationId: string | null): AnyMessage {
+  return command(
+    'RUN_MODEL',
+    p,
+    it.iteration,
+    {
+      configurationId: it.configurationId,
+      configuration: it.configuration,
+      modelUri: it.modelUri!,
+      featuresUri: it.featuresUri!,
+      kpi: kpiOf(p),
+      seed: modelSeed(p, it.iteration),
+    },
+    causationId,
+  );
+}
+
+export function pipelineFinished(
+  p: PipelineRecord,
+  bestConfiguration: JsonObject | null,
+  causationId: string | null,
+): AnyMessage {
+  const started = Date.parse(p.createdAt);
+  const finished = Date.parse(p.finishedAt ?? p.updatedAt);
+  return createMessage('PIPELINE_FINISHED', {
+    id: `${p.id}/PIPELINE_FINISHED`,
+    pipelineId: p.id,
+    iteration: p.iteration,
+    causationId,
+    payload: {
+      outcome: p.outcome ?? 'failed',
+      reason: p.reason ?? '',
+      kpi: kpiOf(p),
+      dataset: p.dataset,
+      best:
+        p.best && bestConfiguration
+          ? { ...p.best, configuration: bestConfiguration }
+          : null,
+      iterationsUsed: p.iteration,
+      elapsedMs: Math.max(0, finished - started),
+      ...(p.requestId ? { requestId: p.requestId } : {}),
+      ...(p.error ? { error: p.error } : {}),
+    },
+  });
+}

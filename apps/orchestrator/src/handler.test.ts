@@ -1,0 +1,229 @@
+import { InMemoryBus, type BusRecord } from '@apo/bus';
+import {
+  InvalidInputError,
+  Topics,
+  createMessage,
+  type AnyMessage,
+  type DatasetProfile,
+  type MessageOf,
+  type Metrics,
+} from '@apo/messages';
+import { createLogger, runStage } from '@apo/runtime';
+import { SqliteStore } from '@apo/store';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { orchestratorHandlers } from './handler.ts';
+
+const profile: DatasetProfile = {
+  datasetKey: 'sha256:iris',
+  uri: 'builtin:iris',
+  target: 'species',
+  task: 'classification',
+  rows: 150,
+  numericColumns: ['a', 'b', 'c', 'd'],
+  categoricalColumns: [],
+  droppedColumns: [],
+  featureCount: 4,
+  classes: [
+    { label: 'setosa', count: 50 },
+    { label: 'versicolor', count: 50 },
+    { label: 'virginica', count: 50 },
+  ],
+};
+const configuration = {
+  hiddenLayers: [{ units: 16, activation: 'relu' }],
+  optimizer: 'adam',
+  learningRate: 0.01,
+  batchSize: 16,
+  maxEpochs: 50,
+};
+
+let bus: InMemoryBus;
+let store: SqliteStore;
+let sent: AnyMessage[];
+let profileError: Error | null;
+
+const quiet = createLogger({ name: 'test', level: 'silent', destination: new Writable({ write: (_c, _e, d) => d() }) });
+
+beforeEach(async () => {
+  bus = new InMemoryBus();
+  store = SqliteStore.open({ filename: ':memory:' });
+  sent = [];
+  profileError = null;
+  await runStage({
+    stage: 'orchestrator',
+    bus,
+    processed: store,
+    logger: quiet,
+    maxAttempts: 10,
+    retryBackoffMs: 1,
+    handlers: orchestratorHandlers({
+      store,
+      autoStrategy: 'tpe',
+      profileDataset: async (dataset, { task }) => {
+        if (profileError) throw profileError;
+        return { ...profile, uri: dataset.uri, task };
+      },
+    }),
+  });
+  const topics = [Topics.config, Topics.model, Topics.features, Topics.predict, Topics.notifications];
+  await bus.subscribe({
+    groupId: 'observer',
+    topics,
+    handler: async (r: BusRecord) => void sent.push(JSON.parse(r.value) as AnyMessage),
+  });
+});
+
+afterEach(async () => {
+  await bus.close();
+  await store.close();
+});
+
+const ofType = <T extends AnyMessage['type']>(type: T) =>
+  sent.filter((m): m is MessageOf<T> => m.type === type);
+
+async function startPipeline(extra: Record<string, unknown> = {}) {
+  await bus.publish(Topics.workflow, [
+    { key: 'r', value: JSON.stringify({ kpi: 'accuracy>=0.9', dataset: 'builtin:iris', requestId: 'req-1', ...extra }) },
+  ]);
+  await bus.whenIdle();
+  return ofType('GET_CONFIGURATION').at(-1)!;
+}
+
+async function reply<T extends AnyMessage['type']>(to: AnyMessage, type: T, payload: MessageOf<T>['payload']) {
+  const message = createMessage(type, { pipelineId: to.pipelineId, iteration: to.iteration, causationId: to.id, payload: payload as never });
+  const topic = { NEW_LLM_CONFIGURATION_READY: Topics.config, MODEL_READY: Topics.model, FEATURES_READY: Topics.features, PREDICTION_READY: Topics.predict, STAGE_FAILED: Topics.predict }[type as string]!;
+  await bus.publish(topic, [{ key: to.pipelineId, value: JSON.stringify(message), headers: { type, id: message.id } }]);
+  await bus.whenIdle();
+  return message;
+}
+
+/** Plays config/llm, build-model, prepare-features and predict for one iteration. */
+async function iteration(request: AnyMessage, validation: Metrics, test: Metrics = validation) {
+  const configurationId = `c-${request.iteration}`;
+  // The llm stage saves each configuration before it announces it.
+  await store.saveConfiguration({
+    id: configurationId,
+    pipelineId: request.pipelineId,
+    iteration: request.iteration,
+    datasetKey: profile.datasetKey,
+    layerCount: 1,
+    configuration,
+    hash: `h${request.iteration}`,
+    source: 'tpe',
+    rationale: null,
+    llm: null,
+    note: null,
+    createdAt: new Date().toISOString(),
+  });
+  await reply(request, 'NEW_LLM_CONFIGURATION_READY', { configurationId, configuration, hash: `h${request.iteration}`, layerCount: 1, source: 'tpe' });
+  const [build, prepare] = [ofType('GENERATE_MODEL').at(-1)!, ofType('PREPARE_FEATURES').at(-1)!];
+  await Promise.all([
+    reply(build, 'MODEL_READY', { configurationId, modelUri: `file:///m/${configurationId}`, parameterCount: 10 }),
+    reply(prepare, 'FEATURES_READY', { featuresUri: 'file:///f', featuresKey: 'f', featureCount: 4, rows: { train: 105, validation: 22, test: 23 }, reused: false }),
+  ]);
+  const run = ofType('RUN_MODEL').at(-1)!;
+  await reply(run, 'PREDICTION_READY', { configurationId, validation, test, epochsRun: 10, trainingMs: 100, trainedModelUri: `file:///t/${configurationId}` });
+}
+
+describe('orchestrator', () => {
+  it('saves the request with the dataset profile, then asks for a configuration', async () => {
+    const request = await startPipeline({ budget: { maxIterations: 3 } });
+    expect(request.payload).toMatchObject({ datasetKey: 'sha256:iris', strategy: 'tpe', kpi: { metric: 'accuracy', target: 0.9 } });
+    expect(request.iteration).toBe(1);
+    const p = await store.getPipeline(request.pipelineId);
+    expect(p).toMatchObject({ status: 'running', step: 'configuring', iteration: 1, requestId: 'req-1', budget: { maxIterations: 3 }, profile: { rows: 150 } });
+  });
+
+  it('a repeated start with the same requestId starts nothing new', async () => {
+    await startPipeline();
+    await startPipeline();
+    expect(new Set(ofType('GET_CONFIGURATION').map((m) => m.pipelineId)).size).toBe(1);
+    expect(await store.listPipelines()).toHaveLength(1);
+  });
+
+  it('bad input ends the pipeline before any configuration is asked for', async () => {
+    profileError = new InvalidInputError('target column "churned" not found; columns: a, b');
+    await startPipeline();
+    expect(ofType('GET_CONFIGURATION')).toHaveLength(0);
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({ outcome: 'failed', reason: 'target column "churned" not found; columns: a, b', best: null, iterationsUsed: 0 });
+  });
+
+  it('a KPI that does not fit the task is refused with the reason', async () => {
+    await bus.publish(Topics.workflow, [{ key: 'r', value: JSON.stringify({ kpi: 'roc_auc>=0.9', dataset: 'builtin:iris' }) }]);
+    await bus.whenIdle();
+    expect(ofType('PIPELINE_FINISHED')[0]!.payload.reason).toMatch(/roc_auc" needs two classes; target "species" has 3/);
+  });
+
+  it('fans out build and prepare, joins them into one RUN_MODEL, and finishes when the KPI is met', async () => {
+    const request = await startPipeline();
+    await iteration(request, { accuracy: 0.95 }, { accuracy: 0.93 });
+    expect(ofType('GENERATE_MODEL')[0]!.payload).toMatchObject({ configurationId: 'c-1', profile: { featureCount: 4 } });
+    expect(ofType('PREPARE_FEATURES')[0]!.payload).toMatchObject({ dataset: { uri: 'builtin:iris', target: 'species' }, seed: 42 });
+    expect(ofType('RUN_MODEL')).toHaveLength(1);
+    expect(ofType('RUN_MODEL')[0]!.payload).toMatchObject({ modelUri: 'file:///m/c-1', featuresUri: 'file:///f' });
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({
+      outcome: 'succeeded',
+      iterationsUsed: 1,
+      best: { iteration: 1, configurationId: 'c-1', configuration, validation: { accuracy: 0.95 }, test: { accuracy: 0.93 }, modelUri: 'file:///t/c-1' },
+    });
+    expect(finished!.payload.reason).toMatch(/accuracy 0.9500 on the validation split meets the target 0.9 at iteration 1/);
+  });
+
+  it('loops until the budget is spent and reports the best iteration, not the last', async () => {
+    let request = await startPipeline({ budget: { maxIterations: 3 } });
+    for (const accuracy of [0.7, 0.85, 0.8]) {
+      await iteration(request, { accuracy });
+      request = ofType('GET_CONFIGURATION').at(-1)!;
+    }
+    expect(ofType('GET_CONFIGURATION').map((m) => m.iteration)).toEqual([1, 2, 3]);
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({ outcome: 'budget_exhausted', iterationsUsed: 3, best: { iteration: 2, validation: { accuracy: 0.85 } } });
+    expect(finished!.payload.reason).toMatch(/all 3 iterations used; best accuracy 0.8500 \(iteration 2\) vs target 0.9/);
+  });
+
+  it('a failed iteration counts as tried, is recorded with its error, and the loop goes on', async () => {
+    const request = await startPipeline({ budget: { maxIterations: 5, maxConsecutiveFailures: 2 } });
+    await reply(request, 'NEW_LLM_CONFIGURATION_READY', { configurationId: 'c-1', configuration, hash: 'h1', layerCount: 1, source: 'tpe' });
+    const run = ofType('GENERATE_MODEL')[0]!;
+    await reply(run, 'STAGE_FAILED', {
+      stage: 'predict',
+      failedType: 'RUN_MODEL',
+      failedMessageId: run.id,
+      configurationId: 'c-1',
+      error: { name: 'TrainingDivergedError', code: 'NAN_LOSS', message: 'loss became NaN at epoch 2', retryable: false },
+    });
+    expect(ofType('GET_CONFIGURATION').map((m) => m.iteration)).toEqual([1, 2]);
+    const [result] = await store.listResults({ pipelineId: request.pipelineId });
+    expect(result).toMatchObject({ configurationId: 'c-1', status: 'failed', error: { code: 'NAN_LOSS' } });
+
+    const second = ofType('GET_CONFIGURATION').at(-1)!;
+    await reply(second, 'STAGE_FAILED', {
+      stage: 'llm',
+      failedType: 'GENERATE_NEW_LLM_CONFIGURATION',
+      failedMessageId: 'x',
+      error: { name: 'Error', code: 'UNEXPECTED', message: 'proposer crashed', retryable: true },
+    });
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({ outcome: 'failed', iterationsUsed: 2, best: null });
+    expect(finished!.payload.reason).toMatch(/2 iterations failed in a row; last error: proposer crashed/);
+  });
+
+  it('late and repeated replies change nothing', async () => {
+    const request = await startPipeline({ budget: { maxIterations: 3 } });
+    await iteration(request, { accuracy: 0.5 });
+    const runs = ofType('RUN_MODEL').length;
+    // A PREDICTION_READY for iteration 1 with a new id arrives again, after iteration 2 began.
+    const run = ofType('RUN_MODEL')[0]!;
+    await reply(run, 'PREDICTION_READY', { configurationId: 'c-1', validation: { accuracy: 0.99 }, test: { accuracy: 0.99 }, epochsRun: 1, trainingMs: 1, trainedModelUri: 'file:///late' });
+    const p = await store.getPipeline(request.pipelineId);
+    expect(p).toMatchObject({ status: 'running', iteration: 2, best: { validation: { accuracy: 0.5 } } });
+    expect(ofType('PIPELINE_FINISHED')).toHaveLength(0);
+    expect(ofType('RUN_MODEL')).toHaveLength(runs);
+    // The re-sent request for iteration 2 has the id of the first, so the config stage skips it.
+    const requests = ofType('GET_CONFIGURATION').filter((m) => m.iteration === 2);
+    expect(new Set(requests.map((m) => m.id)).size).toBe(1);
+  });
+});

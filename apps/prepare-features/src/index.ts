@@ -1,0 +1,1 @@
+export { prepareFeaturesHandlers, type PrepareFeaturesDeps } from './handler.ts';
