@@ -2,6 +2,7 @@ export type { Proposal, ProposalRequest, Proposer, TrialRecord } from './propose
 export { SearchSpaceExhaustedError } from './errors/search-space-exhausted-error.ts';
 export { RandomProposer, type RandomProposerOptions } from './random.ts';
 export { defaultGamma, TpeProposer, type TpeProposerOptions } from './tpe.ts';
+export { STARTUP_CONFIGURATIONS } from './defaults.ts';
 export {
   createSearchSpace,
   DEFAULT_SEARCH_RANGES,

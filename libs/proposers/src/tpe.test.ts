@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ModelConfiguration } from '@apo/model-config';
+import { STARTUP_CONFIGURATIONS } from './defaults.ts';
 import { SearchSpaceExhaustedError } from './errors/search-space-exhausted-error.ts';
 import type { Proposer, TrialRecord } from './proposer.ts';
 import { RandomProposer } from './random.ts';
@@ -38,7 +40,7 @@ async function medianBest(make: () => Proposer, objective: SyntheticObjective, t
 describe('TpeProposer finds better configurations than random search', () => {
   for (const objective of [accuracyObjective, rmseObjective]) {
     it(`${objective.name} (${objective.direction}): better median best-after-30 over 20 seeds`, async () => {
-      const tpe = await medianBest(() => new TpeProposer(), objective, 30, 20);
+      const tpe = await medianBest(() => new TpeProposer({ startupConfigurations: [] }), objective, 30, 20);
       const random = await medianBest(() => new RandomProposer(), objective, 30, 20);
       console.log(`${objective.name}: median best after 30 trials, 20 seeds: tpe ${tpe.toFixed(4)}, random ${random.toFixed(4)}`);
       if (objective.direction === 'maximize') expect(tpe).toBeGreaterThan(random);
@@ -55,7 +57,7 @@ describe('TpeProposer finds better configurations than random search', () => {
       }
       return quantile(all, 0.5);
     };
-    const tpe = await distances(() => new TpeProposer());
+    const tpe = await distances(() => new TpeProposer({ startupConfigurations: [] }));
     const random = await distances(() => new RandomProposer());
     console.log(`median |log10(lr) - log10(1e-3)| of proposals 31-40: tpe ${tpe.toFixed(3)}, random ${random.toFixed(3)}`);
     expect(tpe).toBeLessThan(random);
@@ -66,7 +68,7 @@ describe('TpeProposer', () => {
   const request = (history: TrialRecord[], seed = 1) => ({ metric: 'accuracy', direction: 'maximize' as const, history, seed });
 
   it('samples at random until the history holds startupTrials trials, then models it', async () => {
-    const proposer = new TpeProposer();
+    const proposer = new TpeProposer({ startupConfigurations: [] });
     expect((await proposer.propose(request(randomHistory(9, 1)))).rationale).toMatch(/random startup: 9 of 10/);
     const modelled = await proposer.propose(request(randomHistory(10, 1)));
     expect(modelled.rationale).toMatch(/TPE over 10 trials \(1 good: accuracy >= /);
@@ -87,7 +89,7 @@ describe('TpeProposer', () => {
       }
       return high / 30;
     };
-    const tpe = await highRateShare(new TpeProposer());
+    const tpe = await highRateShare(new TpeProposer({ startupConfigurations: [] }));
     const random = await highRateShare(new RandomProposer());
     expect(tpe).toBeLessThan(random / 2);
   });
@@ -120,5 +122,21 @@ describe('TpeProposer', () => {
 
   it("splits like Optuna's default: 10 % good, at most 25", () => {
     expect([1, 10, 11, 30, 250, 1000].map(defaultGamma)).toEqual([1, 1, 2, 3, 25, 25]);
+  });
+});
+
+describe('TPE startup on a dataset with no history', () => {
+  it('proposes the well-tried defaults first, in order, then explores', async () => {
+    const proposer = new TpeProposer();
+    const history: { configuration: ModelConfiguration; status: 'succeeded'; value: number }[] = [];
+    const proposals = [];
+    for (let i = 0; i < 4; i += 1) {
+      const proposal = await proposer.propose({ metric: 'accuracy', direction: 'maximize', history, seed: i });
+      proposals.push(proposal);
+      history.push({ configuration: proposal.configuration, status: 'succeeded', value: 0.5 });
+    }
+    expect(proposals.slice(0, 3).map((p) => p.configuration)).toEqual(STARTUP_CONFIGURATIONS);
+    expect(proposals[0]!.rationale).toMatch(/^a well-tried default/);
+    expect(proposals[3]!.rationale).toMatch(/^random startup/);
   });
 });

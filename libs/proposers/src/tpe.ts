@@ -1,4 +1,5 @@
 import type { ModelConfiguration } from '@apo/model-config';
+import { STARTUP_CONFIGURATIONS } from './defaults.ts';
 import { DEFAULT_MAX_ATTEMPTS, positiveInteger } from './options.ts';
 import { mulberry32, type Random } from './prng.ts';
 import type { Proposal, ProposalRequest, Proposer } from './proposer.ts';
@@ -29,6 +30,11 @@ export interface TpeProposerOptions {
   priorWeight?: number;
   /** Candidates looked at before giving up with `SearchSpaceExhaustedError`; default 1000. */
   maxAttempts?: number;
+  /**
+   * Proposed first, in order, while the history is shorter than `startupTrials` and they are
+   * untried; default `STARTUP_CONFIGURATIONS`. Pass `[]` for a purely random startup.
+   */
+  startupConfigurations?: readonly ModelConfiguration[];
 }
 
 /**
@@ -48,6 +54,7 @@ export class TpeProposer implements Proposer {
   private readonly gamma: (n: number) => number;
   private readonly priorWeight: number;
   private readonly maxAttempts: number;
+  private readonly startupConfigurations: readonly ModelConfiguration[];
 
   constructor(options: TpeProposerOptions = {}) {
     this.space = options.searchSpace ?? createSearchSpace();
@@ -59,6 +66,8 @@ export class TpeProposer implements Proposer {
       throw new RangeError(`priorWeight must be a positive number (got ${this.priorWeight})`);
     }
     this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts, DEFAULT_MAX_ATTEMPTS);
+    // The defaults may lie outside a custom search space, so a custom space starts at random.
+    this.startupConfigurations = options.startupConfigurations ?? (options.searchSpace ? [] : STARTUP_CONFIGURATIONS);
   }
 
   async propose(request: ProposalRequest): Promise<Proposal> {
@@ -68,11 +77,16 @@ export class TpeProposer implements Proposer {
     const n = tried.trials.length;
 
     if (n < this.startupTrials) {
-      const { configuration } = firstNew(priorCandidates(this.space, random), tried, limits);
+      const { configuration, attempts } = firstNew(
+        this.startupCandidates(random),
+        tried,
+        limits,
+      );
+      const curated = attempts <= this.startupConfigurations.length;
       return {
         configuration,
         source: this.name,
-        rationale: `random startup: ${n} of ${this.startupTrials} trials needed before TPE models the history`,
+        rationale: `${curated ? 'a well-tried default' : 'random startup'}: ${n} of ${this.startupTrials} trials needed before TPE models the history`,
       };
     }
 
@@ -92,6 +106,11 @@ export class TpeProposer implements Proposer {
       source: this.name,
       rationale: `TPE over ${n} trials (${good}); best l(x)/g(x) of ${this.candidates} draws per parameter${fallback}`,
     };
+  }
+
+  private *startupCandidates(random: Random): Generator<ModelConfiguration> {
+    yield* this.startupConfigurations;
+    yield* priorCandidates(this.space, random);
   }
 
   private *candidatesFrom(model: TpeModel, random: Random): Generator<ModelConfiguration> {
