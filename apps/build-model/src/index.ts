@@ -1,0 +1,1 @@
+export { buildModelHandlers, initialModelKey, type BuildModelDeps } from './handler.ts';

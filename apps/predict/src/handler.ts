@@ -1,0 +1,109 @@
+import type { ArtifactStore } from '@apo/artifacts';
+import { artifactKey } from '@apo/artifacts';
+import { configurationOf, evaluateModel, loadFeatures, loadModel, saveModel, trainModel, type EpochEvent } from '@apo/ml';
+import { PipelineError } from '@apo/messages';
+import type { StageHandlers } from '@apo/runtime';
+import type { ResultRecord, Store } from '@apo/store';
+
+/** A training in progress, for live progress output. */
+export interface TrainingProgress extends EpochEvent {
+  pipelineId: string;
+  iteration: number;
+  configurationId: string;
+  maxEpochs: number;
+}
+
+/** What the predict stage needs from its composition root. */
+export interface PredictDeps {
+  artifacts: ArtifactStore;
+  store: Store;
+  /** Starts the training backend once (the composition root picks it). */
+  ready: () => Promise<unknown>;
+  onEpoch?: (progress: TrainingProgress) => void;
+  now?: () => Date;
+}
+
+/** Where a configuration's trained network is stored. */
+export const trainedModelKey = (pipelineId: string, configurationId: string) =>
+  artifactKey('models', pipelineId, configurationId, 'trained');
+
+/**
+ * The predict stage: trains the built network (early stopping on validation loss, the best
+ * epoch's weights kept), evaluates it on the validation and test splits, saves the trained
+ * model and the result. A configuration is trained once: a command seen again after its result
+ * was saved answers from the saved result.
+ */
+export function predictHandlers(deps: PredictDeps): StageHandlers {
+  const now = deps.now ?? (() => new Date());
+  return {
+    RUN_MODEL: async (message, ctx) => {
+      const { configurationId, modelUri, featuresUri, seed } = message.payload;
+      const answer = (r: ResultRecord) => [
+        ctx.reply(
+          'PREDICTION_READY',
+          {
+            configurationId,
+            validation: r.validation ?? {},
+            test: r.test ?? {},
+            epochsRun: r.epochsRun ?? 0,
+            trainingMs: r.trainingMs ?? 0,
+            trainedModelUri: r.modelUri!,
+          },
+          { id: `${message.id}/PREDICTION_READY` },
+        ),
+      ];
+      const earlier = (await deps.store.listResults({ pipelineId: message.pipelineId })).find(
+        (r) => r.configurationId === configurationId && r.status === 'succeeded' && r.modelUri,
+      );
+      if (earlier) return answer(earlier);
+
+      // The llm stage saves every configuration before announcing it; results are filed by its dataset.
+      const saved = await deps.store.getConfiguration(configurationId);
+      if (!saved) {
+        throw new PipelineError(`configuration ${configurationId} is not in the store`, 'UNKNOWN_CONFIGURATION', false);
+      }
+      await deps.ready();
+      const configuration = configurationOf(message.payload.configuration);
+      const [model, features] = await Promise.all([loadModel(deps.artifacts, modelUri), loadFeatures(deps.artifacts, featuresUri)]);
+      try {
+        const report = await trainModel(model, configuration, features, {
+          seed,
+          onEpoch: (event) =>
+            deps.onEpoch?.({
+              ...event,
+              pipelineId: message.pipelineId,
+              iteration: message.iteration,
+              configurationId,
+              maxEpochs: configuration.maxEpochs,
+            }),
+        });
+        const validation = evaluateModel(model, features.validation, features);
+        const test = evaluateModel(model, features.test, features);
+        const trainedUri = await saveModel(model, deps.artifacts, trainedModelKey(message.pipelineId, configurationId));
+        const { record } = await deps.store.saveResult({
+          id: `${configurationId}/result`,
+          pipelineId: message.pipelineId,
+          iteration: message.iteration,
+          configurationId,
+          datasetKey: saved.datasetKey,
+          layerCount: configuration.hiddenLayers.length,
+          status: 'succeeded',
+          validation,
+          test,
+          trainingMs: Math.round(report.trainingMs),
+          epochsRun: report.epochsRun,
+          modelUri: trainedUri,
+          error: null,
+          createdAt: now().toISOString(),
+        });
+        ctx.logger.info(
+          { configurationId, epochs: report.epochsRun, bestEpoch: report.bestEpoch, samplesPerSecond: Math.round(report.samplesPerSecond), validation: validation[message.payload.kpi.metric] },
+          'trained and evaluated',
+        );
+        return answer(record);
+      } finally {
+        model.dispose();
+      }
+    },
+  };
+}

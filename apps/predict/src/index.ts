@@ -1,0 +1,1 @@
+export { predictHandlers, trainedModelKey, type PredictDeps, type TrainingProgress } from './handler.ts';
