@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runPipeline } from './run/command.ts';
 import {
   Catalog,
   InvalidMessageError,
@@ -13,6 +14,9 @@ import {
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Whether `out` is a terminal: live bars there, plain lines in a pipe. */
+  tty?: boolean;
+  cwd?: string;
 }
 
 /** The `apo` command line. Each command returns its exit code through `exitCode`. */
@@ -34,6 +38,35 @@ export function buildProgram(io: Io): Command {
         io.err(`${err.message}\n`);
         program.setOptionValue('exitCode', 2);
       }
+    });
+
+  const integer = (name: string) => (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number (got "${value}")`);
+    return n;
+  };
+  program
+    .command('run')
+    .description('run every stage in this process until the KPI is met or the budget is spent')
+    .requiredOption('--dataset <uri>', 'builtin:iris | builtin:wine | builtin:breast-cancer | builtin:diabetes | a CSV path')
+    .requiredOption('--kpi <kpi>', 'e.g. "accuracy>=0.97", "rmse<=55"')
+    .option('--target <column>', 'target column (default: the last one)')
+    .option('--task <task>', 'classification or regression (default: from the KPI)')
+    .addOption(new Option('--strategy <strategy>', 'how configurations are proposed').choices(['auto', 'tpe', 'random', 'llm', 'hybrid']))
+    .option('--max-iterations <n>', 'configurations to try at most (default 20)', integer('--max-iterations'))
+    .option('--max-minutes <n>', 'wall-clock budget in minutes', Number)
+    .option('--seed <n>', 'seed of the split and of every training (default 42)', integer('--seed'))
+    .option('--data-dir <dir>', 'where the store and the artifacts live', './.apo')
+    .option('--data-root <dir>', 'dataset paths must lie inside this directory (default: the current one)')
+    .addOption(new Option('--backend <name>', 'training backend (default: the best available)').choices(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']))
+    .option('--json', 'print one JSON document at the end instead of progress and a table')
+    .option('--log-level <level>', 'stage logs on stderr: silent, error, warn, info, debug', 'warn')
+    .action(async (opts) => {
+      const code = await runPipeline(
+        { ...opts, dataRoot: opts.dataRoot ?? io.cwd ?? process.cwd(), tty: io.tty ?? false },
+        io,
+      );
+      program.setOptionValue('exitCode', code);
     });
 
   program

@@ -1,0 +1,44 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run } from '../program.ts';
+
+async function apo(cwd: string, ...args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await run(['node', 'apo', ...args], { out: (t) => void (out += t), err: (t) => void (err += t), tty: false, cwd });
+  return { code, out, err };
+}
+
+describe('apo run', () => {
+  it('trains until the KPI is met and prints every configuration tried', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apo-run-'));
+    const { code, out } = await apo(dir, 'run', '--dataset', 'builtin:iris', '--kpi', 'accuracy>=0.9', '--max-iterations', '15', '--data-dir', join(dir, '.apo'));
+    expect(out).toMatch(/^backend: (wasm|cpu|tensorflow)/m);
+    expect(out).toMatch(/^iteration 1: asking tpe for a configuration$/m);
+    expect(out).toMatch(/^iteration 1: features ready \(\d+\/\d+\/\d+ rows\)$/m);
+    expect(out).not.toContain('\r');
+    expect(out).toMatch(/^outcome: succeeded$/m);
+    expect(code).toBe(0);
+    const rows = out.split('\n').filter((l) => /^\d+\s+\d+\s/.test(l));
+    const iterations = Number(/^iterations: (\d+),/m.exec(out)![1]);
+    expect(rows).toHaveLength(iterations);
+    expect(out).toMatch(/^best: iteration \d+, validation accuracy (0\.9\d+|1\.0000) \(target >= 0\.9\), test accuracy \d\.\d{4}$/m);
+  }, 300_000);
+
+  it('refuses bad input before any training, with exit code 2 and the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apo-run-'));
+    writeFileSync(join(dir, 'one-class.csv'), 'a,b,label\n' + Array.from({ length: 20 }, (_, i) => `${i},${i * 2},yes`).join('\n'));
+    const outside = await apo(dir, 'run', '--dataset', '../elsewhere.csv', '--kpi', 'accuracy>=0.9', '--data-dir', join(dir, '.apo'));
+    expect(outside.code).toBe(2);
+    expect(outside.out).toMatch(/^outcome: failed$/m);
+    expect(outside.out).toMatch(/reason: .*outside/m);
+    const oneClass = await apo(dir, 'run', '--dataset', 'one-class.csv', '--kpi', 'accuracy>=0.9', '--data-dir', join(dir, '.apo'));
+    expect(oneClass.code).toBe(2);
+    expect(oneClass.out).toMatch(/reason: .*yes/m);
+    const badKpi = await apo(dir, 'run', '--dataset', 'builtin:iris', '--kpi', 'accuracy>=2', '--data-dir', join(dir, '.apo'));
+    expect(badKpi.code).toBe(2);
+    expect(badKpi.err).toMatch(/kpi.target: accuracy target must lie in \[0, 1\]/);
+  }, 120_000);
+});

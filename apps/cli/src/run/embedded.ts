@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LocalDirArtifactStore } from '@apo/artifacts';
+import { buildModelHandlers } from '@apo/build-model';
+import { InMemoryBus } from '@apo/bus';
+import { configHandlers } from '@apo/config';
+import { llmHandlers } from '@apo/llm';
+import type { StageName } from '@apo/messages';
+import { loadDataset, profileDataset, selectBackend, type BackendName, type SelectedBackend } from '@apo/ml';
+import { orchestratorHandlers } from '@apo/orchestrator';
+import { predictHandlers, type TrainingProgress } from '@apo/predict';
+import { prepareFeaturesHandlers } from '@apo/prepare-features';
+import { RandomProposer, TpeProposer } from '@apo/proposers';
+import { runStage, type Logger, type StageHandlers } from '@apo/runtime';
+import { SqliteStore } from '@apo/store';
+import type { Subscription } from '@apo/bus';
+
+export interface EmbeddedOptions {
+  /** Holds `store.sqlite` and `artifacts/`. */
+  dataDir: string;
+  /** Dataset paths resolve inside this directory. */
+  dataRoot: string;
+  logger: Logger;
+  backend?: BackendName;
+  onEpoch?: (progress: TrainingProgress) => void;
+}
+
+/** Every stage of the pipeline in this process: the in-memory bus, SQLite, a local artifact directory. */
+export interface Embedded {
+  bus: InMemoryBus;
+  store: SqliteStore;
+  artifacts: LocalDirArtifactStore;
+  backend: () => Promise<SelectedBackend>;
+  close(): Promise<void>;
+}
+
+/** Composition root of `apo run`: the same stage handlers the services run, on embedded parts. */
+export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const bus = new InMemoryBus();
+  const store = SqliteStore.open({ dataDir });
+  const artifacts = new LocalDirArtifactStore({ dir: join(dataDir, 'artifacts') });
+  let backend: Promise<SelectedBackend> | undefined;
+  const ready = () => (backend ??= selectBackend(options.backend ? { prefer: options.backend } : {}));
+  const dataRoot = resolve(options.dataRoot);
+
+  const stages: [StageName, StageHandlers][] = [
+    [
+      'orchestrator',
+      orchestratorHandlers({
+        store,
+        autoStrategy: 'tpe',
+        profileDataset: async (dataset, { task }) => profileDataset(await loadDataset(dataset, { dataRoot }), { task }),
+      }),
+    ],
+    ['config', configHandlers({ store })],
+    ['llm', llmHandlers({ store, proposers: { tpe: new TpeProposer(), random: new RandomProposer() } })],
+    ['build-model', buildModelHandlers({ artifacts, ready })],
+    ['prepare-features', prepareFeaturesHandlers({ artifacts, dataRoot })],
+    ['predict', predictHandlers({ artifacts, store, ready, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) })],
+  ];
+  const subscriptions: Subscription[] = [];
+  for (const [stage, handlers] of stages) {
+    subscriptions.push(
+      await runStage({
+        stage,
+        bus,
+        processed: store,
+        handlers,
+        logger: options.logger,
+        // The orchestrator's replies may race on one pipeline record; conflicts retry on fresh state.
+        ...(stage === 'orchestrator' ? { maxAttempts: 10, retryBackoffMs: 5 } : {}),
+      }),
+    );
+  }
+  return {
+    bus,
+    store,
+    artifacts,
+    backend: ready,
+    async close() {
+      for (const s of subscriptions) await s.close();
+      await bus.close();
+      await store.close();
+      await artifacts.close();
+    },
+  };
+}
