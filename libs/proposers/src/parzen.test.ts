@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { categoricalParzen, numericParzen, recencyWeights } from './parzen.ts';
-import { mulberry32 } from './prng.ts';
+import { seededRandom } from './prng.ts';
 
 function integrate(f: (x: number) => number, low: number, high: number, steps = 20_000): number {
   const h = (high - low) / steps;
@@ -29,7 +29,7 @@ describe('numericParzen', () => {
 
   it('samples inside the range, mostly near the observations', () => {
     const density = numericParzen([2, 2.1, 1.9, 2.05], range, 1);
-    const random = mulberry32(3);
+    const random = seededRandom(3);
     const draws = Array.from({ length: 5000 }, () => density.sample(random));
     expect(draws.every((x) => x >= range.low && x <= range.high)).toBe(true);
     // Uniform would put 20 % there; with 4 observations the minimum bandwidth (range / 6) keeps
@@ -39,7 +39,7 @@ describe('numericParzen', () => {
 
   it('is a point for an empty range (a parameter fixed by the options)', () => {
     const density = numericParzen([1], { low: 1, high: 1 }, 1);
-    expect(density.sample(mulberry32(1))).toBe(1);
+    expect(density.sample(seededRandom(1))).toBe(1);
     expect(density.logPdf(1)).toBe(0);
   });
 });

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32, randomIndex, randomNormal, randomWeightedIndex } from './prng.ts';
+import { seededRandom, randomIndex, randomNormal, randomWeightedIndex } from './prng.ts';
 
-describe('mulberry32', () => {
+describe('seededRandom', () => {
   it('gives the same stream for the same seed and another for another seed', () => {
-    const a = mulberry32(42);
-    const b = mulberry32(42);
-    const c = mulberry32(43);
+    const a = seededRandom(42);
+    const b = seededRandom(42);
+    const c = seededRandom(43);
     const streamA = Array.from({ length: 5 }, a);
     expect(Array.from({ length: 5 }, b)).toEqual(streamA);
     expect(Array.from({ length: 5 }, c)).not.toEqual(streamA);
   });
 
   it('draws uniformly in [0, 1)', () => {
-    const random = mulberry32(1);
+    const random = seededRandom(1);
     const draws = Array.from({ length: 20_000 }, random);
     expect(Math.min(...draws)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...draws)).toBeLessThan(1);
@@ -26,7 +26,7 @@ describe('mulberry32', () => {
 
 describe('derived draws', () => {
   it('draw indices in range, normals with mean 0 and sd 1, and weighted indices by weight', () => {
-    const random = mulberry32(9);
+    const random = seededRandom(9);
     const indices = Array.from({ length: 1000 }, () => randomIndex(random, 3));
     expect(new Set(indices)).toEqual(new Set([0, 1, 2]));
     const normals = Array.from({ length: 20_000 }, () => randomNormal(random));

@@ -1,21 +1,16 @@
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { mersenne } from 'pure-rand/generator/mersenne';
+
 /** A source of uniform numbers in [0, 1). */
 export type Random = () => number;
 
 /**
- * Seeded generator (mulberry32). Handwritten rather than a dependency: it is ten lines of
- * public-domain code, and what matters here is that the same seed gives the same stream on
- * every platform and version, which `Math.random` cannot. Its 2^32 period is far more than a
- * proposal draws (a few thousand numbers).
+ * A seeded stream (pure-rand's Mersenne Twister): the same seed gives the same proposals on every
+ * platform and version, which `Math.random` cannot.
  */
-export function mulberry32(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export function seededRandom(seed: number): Random {
+  const rng = mersenne(seed | 0);
+  return () => uniformFloat64(rng);
 }
 
 /** A uniform integer in [0, n). */

@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_ATTEMPTS, positiveInteger } from './options.ts';
-import { mulberry32 } from './prng.ts';
+import { seededRandom } from './prng.ts';
 import type { Proposal, ProposalRequest, Proposer } from './proposer.ts';
 import { priorCandidates } from './sample.ts';
 import { createSearchSpace, type SearchSpace } from './search-space.ts';
@@ -29,7 +29,7 @@ export class RandomProposer implements Proposer {
 
   async propose(request: ProposalRequest): Promise<Proposal> {
     const tried = new TriedConfigurations(request.history);
-    const { configuration, attempts } = firstNew(priorCandidates(this.space, mulberry32(request.seed)), tried, {
+    const { configuration, attempts } = firstNew(priorCandidates(this.space, seededRandom(request.seed)), tried, {
       proposer: this.name,
       maxAttempts: this.maxAttempts,
     });

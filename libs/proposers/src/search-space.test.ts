@@ -1,12 +1,12 @@
 import { BOUNDS, canonicalize, safeParseModelConfiguration, type ModelConfiguration } from '@apo/model-config';
 import { describe, expect, it } from 'vitest';
 import { isActive } from './parameters.ts';
-import { mulberry32 } from './prng.ts';
+import { seededRandom } from './prng.ts';
 import { samplePriorAssignment } from './sample.ts';
 import { createSearchSpace, DEFAULT_SEARCH_RANGES } from './search-space.ts';
 
 const space = createSearchSpace();
-const random = mulberry32(5);
+const random = seededRandom(5);
 const samples = Array.from({ length: 500 }, () => space.decode(samplePriorAssignment(space, random)));
 
 describe('createSearchSpace', () => {
@@ -82,7 +82,7 @@ describe('createSearchSpace', () => {
       l2: null,
       batchSize: { min: 30, max: 70 },
     });
-    const r = mulberry32(1);
+    const r = seededRandom(1);
     for (let i = 0; i < 100; i += 1) {
       const c = narrow.decode(samplePriorAssignment(narrow, r));
       expect([2, 3]).toContain(c.hiddenLayers.length);
@@ -100,7 +100,7 @@ describe('createSearchSpace', () => {
 
   it('keeps patience within maxEpochs when custom ranges overlap', () => {
     const overlapping = createSearchSpace({ maxEpochs: { min: 5, max: 10 }, patience: { min: 8, max: 20 } });
-    const r = mulberry32(2);
+    const r = seededRandom(2);
     for (let i = 0; i < 100; i += 1) {
       const c = overlapping.decode(samplePriorAssignment(overlapping, r));
       expect(c.patience).toBeLessThanOrEqual(c.maxEpochs);

@@ -7,7 +7,7 @@ import {
 } from '@apo/model-config';
 import { describe, expect, it } from 'vitest';
 import { SearchSpaceExhaustedError } from './errors/search-space-exhausted-error.ts';
-import { mulberry32 } from './prng.ts';
+import { seededRandom } from './prng.ts';
 import type { Proposal, ProposalRequest, Proposer, TrialRecord } from './proposer.ts';
 import { samplePriorAssignment } from './sample.ts';
 import { createSearchSpace, type SearchSpace } from './search-space.ts';
@@ -40,7 +40,7 @@ export interface ExhaustedCase {
  */
 export function randomHistory(size: number, seed: number): TrialRecord[] {
   const space = createSearchSpace();
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: size }, (): TrialRecord => {
     const configuration = space.decode(samplePriorAssignment(space, random));
     const value = accuracyObjective.evaluate(configuration);
@@ -68,7 +68,7 @@ export function singlePointSearchSpace(): { searchSpace: SearchSpace; configurat
     maxEpochs: { min: 100, max: 100 },
     patience: { min: 10, max: 10 },
   });
-  return { searchSpace, configuration: searchSpace.decode(samplePriorAssignment(searchSpace, mulberry32(0))) };
+  return { searchSpace, configuration: searchSpace.decode(samplePriorAssignment(searchSpace, seededRandom(0))) };
 }
 
 function request(history: TrialRecord[], seed: number, direction: ProposalRequest['direction'] = 'maximize'): ProposalRequest {

@@ -1,7 +1,7 @@
 import type { ModelConfiguration } from '@apo/model-config';
 import { STARTUP_CONFIGURATIONS } from './defaults.ts';
 import { DEFAULT_MAX_ATTEMPTS, positiveInteger } from './options.ts';
-import { mulberry32, type Random } from './prng.ts';
+import { seededRandom, type Random } from './prng.ts';
 import type { Proposal, ProposalRequest, Proposer } from './proposer.ts';
 import { priorCandidates } from './sample.ts';
 import { createSearchSpace, type SearchSpace } from './search-space.ts';
@@ -72,7 +72,7 @@ export class TpeProposer implements Proposer {
 
   async propose(request: ProposalRequest): Promise<Proposal> {
     const tried = new TriedConfigurations(request.history);
-    const random = mulberry32(request.seed);
+    const random = seededRandom(request.seed);
     const limits = { proposer: this.name, maxAttempts: this.maxAttempts };
     const n = tried.trials.length;
 

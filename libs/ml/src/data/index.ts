@@ -3,7 +3,6 @@ export * from './values.ts';
 export * from './table.ts';
 export * from './profile.ts';
 export * from './split.ts';
-export * from './prng.ts';
 export * from './preprocessing.ts';
 export * from './features.ts';
 export * from './features-key.ts';

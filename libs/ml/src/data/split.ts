@@ -1,7 +1,7 @@
 import type { DatasetProfile, SplitSpec } from '@apo/messages';
 import { ProfileMismatchError } from './errors/profile-mismatch-error.ts';
 import { TooFewRowsError } from './errors/too-few-rows-error.ts';
-import { mulberry32, shuffle } from './prng.ts';
+import { seededRandom, shuffle } from '../random.ts';
 import type { Table } from './table.ts';
 import { labelRule, rowsWithTarget } from './target.ts';
 
@@ -70,7 +70,7 @@ function stratifiedCounts(classSizes: readonly number[], split: SplitSpec): numb
  * @throws TooFewRowsError when a split would be empty.
  */
 export function splitIndices(table: Table, profile: DatasetProfile, options: SplitOptions): SplitIndices {
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const rows = rowsWithTarget(table);
   const parts: SplitIndices = { train: [], validation: [], test: [] };
 

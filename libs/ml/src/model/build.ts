@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '@apo/messages';
 import type { ModelConfiguration } from '@apo/model-config';
 import type { ModelSpec } from '../types.ts';
-import { deriveSeed } from './random.ts';
+import { deriveSeed } from '../random.ts';
 
 type DenseArgs = Parameters<typeof tf.layers.dense>[0];
 type ActivationName = NonNullable<DenseArgs['activation']>;

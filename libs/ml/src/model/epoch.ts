@@ -5,7 +5,7 @@ import { gatherBatch, type BatchArrays, type TargetEncoding } from './batches.ts
 import type { LossName } from './build.ts';
 import { TrainingAbortedError } from './errors/training-aborted-error.ts';
 import { createOptimizer } from './optimizer.ts';
-import { nonZero, permutation, type Random } from './random.ts';
+import { nonZero, permutation, type Random } from '../random.ts';
 
 // Validation runs in chunks so that a large split does not hold every activation at once.
 const VALIDATION_CHUNK = 1024;

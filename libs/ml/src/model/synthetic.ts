@@ -1,6 +1,6 @@
 import type { Task } from '@apo/messages';
 import type { PreparedFeatures, SplitArrays } from '../types.ts';
-import { seededRandom, type Random } from './random.ts';
+import { seededRandom, type Random } from '../random.ts';
 
 /** Options of `syntheticFeatures`. */
 export interface SyntheticOptions {

@@ -16,7 +16,7 @@ import {
 } from './epoch.ts';
 import { TrainingDivergedError } from './errors/training-diverged-error.ts';
 import { disposeOptimizer } from './optimizer.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../random.ts';
 import { fitTargetScaling, foldTargetScaling, type TargetScaling } from './target-scaling.ts';
 
 /** One finished epoch (numbered from 1). */

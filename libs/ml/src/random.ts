@@ -1,6 +1,8 @@
-// A seeded generator for shuffling and dropout seeds. TensorFlow.js draws both from Math.random,
-// which cannot be seeded, and its seeded generator (seedrandom) is not a dependency of this
-// package; mulberry32 is a few lines, fast and good enough for permutations.
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { mersenne } from 'pure-rand/generator/mersenne';
+
+// Seeded draws for splits, shuffling and dropout seeds: TensorFlow.js and Math.random cannot be
+// seeded, and a split must come out the same on every machine. pure-rand gives the generator.
 
 /** A seeded source of uniform numbers in [0, 1) and 32-bit unsigned integers. */
 export interface Random {
@@ -8,17 +10,21 @@ export interface Random {
   nextUint32(): number;
 }
 
-/** A deterministic generator: the same seed gives the same sequence. */
+/** A deterministic generator (Mersenne Twister): the same seed gives the same sequence. */
 export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const nextUint32 = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  return { nextUint32, next: () => nextUint32() / 4294967296 };
+  const rng = mersenne(seed | 0);
+  return { next: () => uniformFloat64(rng), nextUint32: () => rng.next() >>> 0 };
+}
+
+/** Fisher–Yates shuffle in place. */
+export function shuffle<T>(items: T[], random: Random): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1));
+    const swap = items[i]!;
+    items[i] = items[j]!;
+    items[j] = swap;
+  }
+  return items;
 }
 
 /**
