@@ -76,16 +76,19 @@ describe('TpeProposer', () => {
   });
 
   it('steers away from where trainings failed', async () => {
-    // Every training with a learning rate above 0.01 failed; the rest all reached 0.8.
-    const history = randomHistory(40, 21).map(({ configuration }): TrialRecord =>
-      configuration.learningRate > 0.01
+    // Every training in the top third of learning rates failed; the rest all reached 0.8.
+    const trials = randomHistory(40, 21);
+    const rates = trials.map((t) => t.configuration.learningRate).sort((a, b) => a - b);
+    const threshold = rates[Math.floor(rates.length * (2 / 3))]!;
+    const history = trials.map(({ configuration }): TrialRecord =>
+      configuration.learningRate >= threshold
         ? { configuration, status: 'failed' }
         : { configuration, status: 'succeeded', value: 0.8 },
     );
     const highRateShare = async (proposer: Proposer) => {
       let high = 0;
       for (let seed = 1; seed <= 30; seed += 1) {
-        if ((await proposer.propose(request(history, seed))).configuration.learningRate > 0.01) high += 1;
+        if ((await proposer.propose(request(history, seed))).configuration.learningRate >= threshold) high += 1;
       }
       return high / 30;
     };
