@@ -38,6 +38,20 @@ describe('module boundaries', () => {
     expect(await problems('libs/runtime/src/probe.ts', "import type { Store } from '@apo/store';\nexport type X = Store;\n")).toEqual([]);
   });
 
+  it('a stage never imports another stage, and no library imports a stage', async () => {
+    expect(await problems('apps/predict/src/probe.ts', "import { configHandlers } from '@apo/config';\nexport const x = configHandlers;\n")).toEqual([
+      expect.stringMatching(/^@nx\/enforce-module-boundaries: A project tagged with "type:stage" can only depend on libs tagged with "type:contract", "type:port", "type:runtime", "type:engine"/),
+    ]);
+    expect(await problems('libs/ml/src/probe.ts', "import { configHandlers } from '@apo/config';\nexport const x = configHandlers;\n")).toEqual([
+      expect.stringMatching(/^@nx\/enforce-module-boundaries: A project tagged with "type:engine" can only depend on libs tagged with "type:contract", "type:port"/),
+    ]);
+    expect(await problems('apps/cli/src/probe.ts', "import { configHandlers } from '@apo/config';\nexport const x = configHandlers;\n")).toEqual([]);
+  });
+
+  it('nothing imports the CLI', async () => {
+    expect(await problems('apps/predict/src/probe.ts', "import { run } from '@apo/cli';\nexport const x = run;\n")).not.toEqual([]);
+  });
+
   it('a library is imported through its index only', async () => {
     expect(
       await problems('libs/runtime/src/probe.ts', "import { Topics } from '@apo/messages/src/topics.ts';\nexport const x = Topics;\n"),
