@@ -2,16 +2,15 @@ import { LocalDirArtifactStore } from '@apo/artifacts';
 import { InMemoryBus } from '@apo/bus';
 import { Topics, createMessage, type AnyMessage, type DatasetProfile, type MessageOf } from '@apo/messages';
 import { loadModel, selectBackend } from '@apo/ml';
-import { createLogger, runStage } from '@apo/runtime';
+import { runStage, silentLogger } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildModelHandlers } from './handler.ts';
 
-const quiet = createLogger({ name: 't', level: 'silent', destination: new Writable({ write: (_c, _e, d) => d() }) });
+const quiet = silentLogger();
 const profile: DatasetProfile = {
   datasetKey: 'k',
   uri: 'builtin:wine',

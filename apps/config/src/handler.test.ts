@@ -1,13 +1,12 @@
 import { InMemoryBus } from '@apo/bus';
 import { Topics, createMessage, type AnyMessage, type DatasetProfile } from '@apo/messages';
-import { createLogger, runStage } from '@apo/runtime';
+import { runStage, silentLogger } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
 import { makeConfiguration, makeMetrics, makeResultFor } from '@apo/store/testing';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { configHandlers } from './handler.ts';
 
-const quiet = createLogger({ name: 't', level: 'silent', destination: new Writable({ write: (_c, _e, d) => d() }) });
+const quiet = silentLogger();
 const profile: DatasetProfile = {
   datasetKey: 'sha256:wine',
   uri: 'builtin:wine',

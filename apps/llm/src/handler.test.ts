@@ -2,14 +2,13 @@ import { InMemoryBus } from '@apo/bus';
 import { Topics, createMessage, type AnyMessage, type DatasetProfile, type MessageOf } from '@apo/messages';
 import { canonicalize, configurationHash, type ModelConfiguration } from '@apo/model-config';
 import { RandomProposer, TpeProposer, type Proposer } from '@apo/proposers';
-import { createLogger, runStage } from '@apo/runtime';
+import { runStage, silentLogger } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
 import { makeConfiguration } from '@apo/store/testing';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { configurationIdFor, llmHandlers } from './handler.ts';
 
-const quiet = createLogger({ name: 't', level: 'silent', destination: new Writable({ write: (_c, _e, d) => d() }) });
+const quiet = silentLogger();
 const profile: DatasetProfile = {
   datasetKey: 'sha256:bc',
   uri: 'builtin:breast-cancer',

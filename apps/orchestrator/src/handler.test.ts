@@ -8,9 +8,8 @@ import {
   type MessageOf,
   type Metrics,
 } from '@apo/messages';
-import { createLogger, runStage } from '@apo/runtime';
+import { runStage, silentLogger } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { orchestratorHandlers } from './handler.ts';
 
@@ -43,7 +42,7 @@ let store: SqliteStore;
 let sent: AnyMessage[];
 let profileError: Error | null;
 
-const quiet = createLogger({ name: 'test', level: 'silent', destination: new Writable({ write: (_c, _e, d) => d() }) });
+const quiet = silentLogger();
 
 beforeEach(async () => {
   bus = new InMemoryBus();

@@ -2,16 +2,15 @@ import { LocalDirArtifactStore } from '@apo/artifacts';
 import { InMemoryBus } from '@apo/bus';
 import { Topics, createMessage, type AnyMessage, type MessageOf } from '@apo/messages';
 import { loadDataset, loadFeatures } from '@apo/ml';
-import { createLogger, runStage } from '@apo/runtime';
+import { runStage, silentLogger } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { prepareFeaturesHandlers } from './handler.ts';
 
-const quiet = createLogger({ name: 't', level: 'silent', destination: new Writable({ write: (_c, _e, d) => d() }) });
+const quiet = silentLogger();
 let bus: InMemoryBus;
 let store: SqliteStore;
 let artifacts: LocalDirArtifactStore;

@@ -52,3 +52,8 @@ export function createLogger(options: LoggerOptions): Logger {
 export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:***@');
 }
+
+/** A logger that writes nothing, for tests and embedded runs that report progress themselves. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
