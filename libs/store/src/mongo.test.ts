@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { TransientError } from '@apo/messages';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConcurrencyConflictError } from './errors/concurrency-conflict-error.ts';
 import { MongoStore } from './mongo.ts';
 import { makeConfiguration, makeMetrics, makePipeline, makeResultFor, makeSchedule, storeContractSuite } from './testing.ts';
 
@@ -120,6 +121,34 @@ describe('MongoStore', () => {
     }
   });
 
+  it('finishes a pipeline update whose writer died after claiming its version, instead of sticking', async () => {
+    const dbName = freshDbName();
+    const store = await MongoStore.connect({ uri, dbName });
+    try {
+      const created = await store.createPipeline(makePipeline());
+      // What a writer that claimed version 2 and died before applying it leaves behind.
+      const updatedAt = new Date().toISOString();
+      await store.collection('pipeline_versions').insertOne({
+        pipelineId: created.id,
+        version: 2,
+        set: { step: 'training', iteration: 1, updatedAt, version: 2 },
+        unset: {},
+        claimedAt: new Date(),
+      });
+      await expect(store.updatePipeline(created.id, 1, { step: 'lost' })).rejects.toBeInstanceOf(ConcurrencyConflictError);
+      const rolled = await store.getPipeline(created.id);
+      expect(rolled).toStrictEqual({ ...created, step: 'training', iteration: 1, updatedAt, version: 2 });
+
+      const next = await store.updatePipeline(created.id, 2, { step: 'evaluating' });
+      expect(next.version).toBe(3);
+      // Only the newest claim is kept.
+      const claims = await store.collection('pipeline_versions').find({ pipelineId: created.id }).toArray();
+      expect(claims.map((c) => c['version'])).toStrictEqual([3]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps each record kind in its prefixed collection', async () => {
     const dbName = freshDbName();
     const store = await MongoStore.connect({ uri, dbName, collectionPrefix: 'apo_' });
@@ -154,11 +183,14 @@ describe('MongoStore', () => {
   });
 
   it('reports an unreachable server as a retryable TransientError', async () => {
-    const err = await MongoStore.connect({
-      client: new MongoClient('mongodb://127.0.0.1:1/', { serverSelectionTimeoutMS: 300 }),
-      dbName: freshDbName(),
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(TransientError);
-    expect((err as TransientError).retryable).toBe(true);
+    // Port 1 on loopback: nothing listens there.
+    const client = new MongoClient('mongodb://127.0.0.1:1/', { serverSelectionTimeoutMS: 300 });
+    try {
+      const err = await MongoStore.connect({ client, dbName: 'unreachable' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransientError);
+      expect((err as TransientError).retryable).toBe(true);
+    } finally {
+      await client.close();
+    }
   });
 });
