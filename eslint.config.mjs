@@ -11,6 +11,10 @@ export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/tmp/**', '**/.nx/**', '**/coverage/**'] },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
+  // The plain-JavaScript scripts (tools/services/*.mjs, tools/test.mjs) are linted too.
+  ...nx.configs['flat/javascript'],
+  // Without a type checker over them, a misspelt name in a script is only caught here.
+  { files: ['**/*.mjs'], rules: { 'no-undef': 'error' } },
   {
     files: ['**/*.ts'],
     rules: {
