@@ -20,6 +20,7 @@ export const FERRETDB_VERSION = 'v1.24.2';
 const MODULE = 'github.com/FerretDB/FerretDB';
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
+const INSTALL_LOCK_STALE_MS = 15 * 60_000;
 
 /** Where the built binary lives. */
 export function ferretDbBinary() {
@@ -46,8 +47,40 @@ function chmodWritable(path) {
  */
 export function installFerretDb({ log = (message) => process.stderr.write(`${message}\n`) } = {}) {
   const binary = ferretDbBinary();
-  if (existsSync(binary)) return binary;
   const home = cacheDir(`ferretdb-${FERRETDB_VERSION}`);
+  // Test projects run side by side and each may install on a cold cache: one builds, the others
+  // wait for its binary (a lock left by an install that died is taken over after a while).
+  const lock = join(home, 'install.lock');
+  for (;;) {
+    if (existsSync(binary)) return binary;
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    let age = 0;
+    try {
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (age > INSTALL_LOCK_STALE_MS) rmSync(lock, { force: true });
+    else sleepSync(1_000);
+  }
+  try {
+    if (!existsSync(binary)) build(binary, home, log);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+  return binary;
+}
+
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function build(binary, home, log) {
   const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', GOWORK: 'off' };
   log(`installing FerretDB ${FERRETDB_VERSION} from the Go module proxy into ${home} ...`);
   const started = Date.now();
@@ -68,7 +101,6 @@ export function installFerretDb({ log = (message) => process.stderr.write(`${mes
     rmSync(source, { recursive: true, force: true });
   }
   log(`FerretDB ${FERRETDB_VERSION} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return binary;
 }
 
 function logTail(file, lines = 40) {
@@ -111,7 +143,7 @@ export async function startFerretDb({ dataDir, detached = false } = {}) {
   const ownDataDir = dataDir === undefined;
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'apo-ferretdb-'));
   const sqliteDir = join(dir, 'sqlite');
-  rmSync(sqliteDir, { recursive: true, force: true });
+  // A given data directory keeps what an earlier run wrote there.
   mkdirSync(sqliteDir, { recursive: true });
   const port = await freePort();
   const debugPort = await freePort();
