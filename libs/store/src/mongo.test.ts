@@ -3,6 +3,7 @@ import { MongoClient } from 'mongodb';
 import { TransientError } from '@apo/messages';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConcurrencyConflictError } from './errors/concurrency-conflict-error.ts';
+import { DuplicateRecordError } from './errors/duplicate-record-error.ts';
 import { MongoStore } from './mongo.ts';
 import { makeConfiguration, makeMetrics, makePipeline, makeResultFor, makeSchedule, storeContractSuite } from './testing.ts';
 
@@ -144,6 +145,23 @@ describe('MongoStore', () => {
       // Only the newest claim is kept.
       const claims = await store.collection('pipeline_versions').find({ pipelineId: created.id }).toArray();
       expect(claims.map((c) => c['version'])).toStrictEqual([3]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses an update to a request id another pipeline has, and the version stays free', async () => {
+    const store = await MongoStore.connect({ uri, dbName: sharedDb });
+    try {
+      const taken = `request-${randomUUID()}`;
+      await store.createPipeline(makePipeline({ requestId: taken }));
+      const created = await store.createPipeline(makePipeline({ requestId: `request-${randomUUID()}` }));
+      const err = await store.updatePipeline(created.id, 1, { requestId: taken, step: 'x' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DuplicateRecordError);
+      expect(await store.getPipeline(created.id)).toStrictEqual(created);
+      const cleared = await store.updatePipeline(created.id, 1, { requestId: null });
+      expect(cleared).toMatchObject({ requestId: null, version: 2 });
+      expect(await store.getPipeline(created.id)).toStrictEqual(cleared);
     } finally {
       await store.close();
     }
