@@ -60,7 +60,7 @@ export function buildProgram(io: Io): Command {
     .option('--data-root <dir>', 'dataset paths must lie inside this directory (default: the current one)')
     .addOption(new Option('--backend <name>', 'training backend (default: the best available)').choices(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']))
     .option('--json', 'print one JSON document at the end instead of progress and a table')
-    .option('--log-level <level>', 'stage logs on stderr: silent, error, warn, info, debug', 'warn')
+    .option('--log-level <level>', 'stage logs on stderr: silent, error, warn, info, debug', 'error')
     .action(async (opts) => {
       const code = await runPipeline(
         { ...opts, dataRoot: opts.dataRoot ?? io.cwd ?? process.cwd(), tty: io.tty ?? false },

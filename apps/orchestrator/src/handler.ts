@@ -149,8 +149,9 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
             false,
           );
         }
-      } catch (err) {
-        if (!(err instanceof PipelineError) || err.retryable) throw err;
+      } catch (caught) {
+        if (!(caught instanceof PipelineError) || caught.retryable) throw caught;
+        const err = p.task === null && caught.details?.['regressionTarget'] ? kpiMakesRegression(p, caught) : caught;
         // Bad input ends the pipeline before any proposal is asked for.
         const finished = await update(p, {
           status: 'finished',
@@ -232,4 +233,15 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
     const saved = await update(p, { state: withCurrent(p, next), ...(joined ? { step: 'training' } : {}) });
     return joined ? [runModel(saved, next, message.id)] : [];
   }
+}
+
+/** A regression metric named for a target holding classes: the KPI chose the task, so say so. */
+function kpiMakesRegression(p: PipelineRecord, err: PipelineError): PipelineError {
+  const { column, value, row } = err.details as { column: string; value: string; row: number };
+  return new PipelineError(
+    `kpi.metric "${p.kpi.metric}" is a regression metric, but the target column "${column}" is not numeric (data row ${row} has "${value}"); name a classification metric or another target column (dataset.target)`,
+    'KPI_DOES_NOT_FIT',
+    false,
+    { cause: err },
+  );
 }

@@ -26,7 +26,10 @@ export interface HandlerContext {
   /** Logger whose every line carries the pipeline id, iteration, message id and type. */
   logger: Logger;
   record: BusRecord;
-  /** Builds a reply that follows from the message in hand (same pipeline, iteration; causation). */
+  /**
+   * Builds a reply that follows from the message in hand (same pipeline, iteration; causation).
+   * Its id defaults to `<message id>/<type>`: give an `id` when one message leads to two replies of a type.
+   */
   reply<T extends MessageType>(type: T, payload: PayloadOf<T>, overrides?: { iteration?: number; id?: string }): MessageOf<T>;
 }
 
@@ -163,7 +166,9 @@ export async function runStage(options: StageOptions): Promise<Subscription> {
               iteration: overrides.iteration ?? message.iteration,
               causationId: message.id,
               payload,
-              ...(overrides.id ? { id: overrides.id } : {}),
+              // Derived from the message in hand, so a redelivered message yields the same reply
+              // ids and the next stage can recognise the repeat.
+              id: overrides.id ?? `${message.id}/${type}`,
             }),
         }),
     };
@@ -172,6 +177,7 @@ export async function runStage(options: StageOptions): Promise<Subscription> {
   const stageFailed = (record: BusRecord, meta: Record<string, unknown>, messageId: string, err: unknown) => {
     const failed = safeJson(record.value);
     return createMessage('STAGE_FAILED', {
+      id: `${messageId}/STAGE_FAILED`,
       pipelineId: typeof meta['pipelineId'] === 'string' ? meta['pipelineId'] : `request:${messageId}`,
       iteration: typeof meta['iteration'] === 'number' ? meta['iteration'] : 0,
       causationId: messageId,

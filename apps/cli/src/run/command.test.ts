@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '@apo/store';
 import { run } from '../program.ts';
 
 async function apo(cwd: string, ...args: string[]) {
@@ -40,5 +41,30 @@ describe('apo run', () => {
     const badKpi = await apo(dir, 'run', '--dataset', 'builtin:iris', '--kpi', 'accuracy>=2', '--data-dir', join(dir, '.apo'));
     expect(badKpi.code).toBe(2);
     expect(badKpi.err).toMatch(/kpi.target: accuracy target must lie in \[0, 1\]/);
+    const unknownMetric = await apo(dir, 'run', '--dataset', 'builtin:iris', '--kpi', 'speed>=0.9', '--data-dir', join(dir, '.apo'));
+    expect(unknownMetric.code).toBe(2);
+    expect(unknownMetric.err).toMatch(/kpi: unknown metric "speed"; one of accuracy, f1/);
+    const wrongTask = await apo(dir, 'run', '--dataset', 'builtin:wine', '--kpi', 'rmse<=1', '--data-dir', join(dir, '.apo'));
+    expect(wrongTask.code).toBe(2);
+    expect(wrongTask.out).toMatch(/reason: kpi.metric "rmse" is a regression metric, but the target column "cultivar" is not numeric/);
+    const missing = await apo(dir, 'run', '--dataset', 'missing.csv', '--kpi', 'accuracy>=0.9', '--data-dir', join(dir, '.apo'));
+    expect(missing.code).toBe(2);
+    expect(missing.out).toMatch(/reason: dataset "missing.csv": no file at/);
+    const noColumn = await apo(dir, 'run', '--dataset', 'one-class.csv', '--target', 'lable', '--kpi', 'accuracy>=0.9', '--data-dir', join(dir, '.apo'));
+    expect(noColumn.code).toBe(2);
+    expect(noColumn.out).toMatch(/reason: target column "lable" is not in the dataset; columns are "a", "b", "label"/);
+
+    // Refused pipelines are recorded as such, and none of them tried a configuration.
+    const store = SqliteStore.open({ dataDir: join(dir, '.apo') });
+    try {
+      const refused = await store.listPipelines();
+      expect(refused).toHaveLength(5);
+      for (const p of refused) {
+        expect(p).toMatchObject({ status: 'finished', outcome: 'failed', iteration: 0 });
+        expect(await store.listConfigurations({ pipelineId: p.id })).toEqual([]);
+      }
+    } finally {
+      await store.close();
+    }
   }, 120_000);
 });

@@ -13,7 +13,8 @@ import { prepareFeaturesHandlers } from '@apo/prepare-features';
 import { RandomProposer, TpeProposer } from '@apo/proposers';
 import { runStage, type Logger, type StageHandlers } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
-import type { Subscription } from '@apo/bus';
+import type { Bus, Subscription } from '@apo/bus';
+import type { Store } from '@apo/store';
 
 export interface EmbeddedOptions {
   /** Holds `store.sqlite` and `artifacts/`. */
@@ -23,12 +24,15 @@ export interface EmbeddedOptions {
   logger: Logger;
   backend?: BackendName;
   onEpoch?: (progress: TrainingProgress) => void;
+  /** Another bus or store instead of the in-memory bus and `store.sqlite` (benchmarks, tests); closed with the rest. */
+  bus?: Bus;
+  store?: Store;
 }
 
 /** Every stage of the pipeline in this process: the in-memory bus, SQLite, a local artifact directory. */
 export interface Embedded {
-  bus: InMemoryBus;
-  store: SqliteStore;
+  bus: Bus;
+  store: Store;
   artifacts: LocalDirArtifactStore;
   backend: () => Promise<SelectedBackend>;
   close(): Promise<void>;
@@ -38,8 +42,8 @@ export interface Embedded {
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const bus = new InMemoryBus();
-  const store = SqliteStore.open({ dataDir });
+  const bus = options.bus ?? new InMemoryBus();
+  const store = options.store ?? SqliteStore.open({ dataDir });
   const artifacts = new LocalDirArtifactStore({ dir: join(dataDir, 'artifacts') });
   let backend: Promise<SelectedBackend> | undefined;
   const ready = () => (backend ??= selectBackend(options.backend ? { prefer: options.backend } : {}));

@@ -138,7 +138,7 @@ function classCounts(table: Table, values: readonly string[]): { label: string; 
 function checkRegressionTarget(table: Table, rows: readonly number[], values: readonly string[]): void {
   const bad = values.findIndex((v) => parseNumber(v) === undefined);
   if (bad >= 0) {
-    throw new NonNumericValueError(table.target, values[bad]!, rows[bad]! + 1, 'is the target of a regression and must be numeric');
+    throw new NonNumericValueError(table.target, values[bad]!, rows[bad]! + 1, 'is the target of a regression and must be numeric', true);
   }
   if (new Set(values.map(parseNumber)).size === 1) {
     throw new UnusableTargetError(table.target, `has the single value ${values[0]} in every row; there is nothing to predict`);
