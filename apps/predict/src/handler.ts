@@ -1,9 +1,12 @@
 import type { ArtifactStore } from '@apo/artifacts';
 import { artifactKey } from '@apo/artifacts';
-import { configurationOf, evaluateModel, loadFeatures, loadModel, saveModel, trainModel, type EpochEvent } from '@apo/ml';
+import { configurationOf, evaluateModel, loadFeatures, loadModel, saveModel, trainModel, type EpochEvent, type PreparedFeatures } from '@apo/ml';
 import { PipelineError } from '@apo/messages';
 import type { StageHandlers } from '@apo/runtime';
 import type { ResultRecord, Store } from '@apo/store';
+
+/** Feature sets kept in memory between iterations. */
+const RECENT_FEATURES = 4;
 
 /** A training in progress, for live progress output. */
 export interface TrainingProgress extends EpochEvent {
@@ -35,6 +38,19 @@ export const trainedModelKey = (pipelineId: string, configurationId: string) =>
  */
 export function predictHandlers(deps: PredictDeps): StageHandlers {
   const now = deps.now ?? (() => new Date());
+  // Saved features are content-addressed and never rewritten under their URI, so the few most
+  // recent stay in memory: every iteration of a pipeline trains on the same ones.
+  const recentFeatures = new Map<string, Promise<PreparedFeatures>>();
+  const featuresAt = (uri: string) => {
+    let features = recentFeatures.get(uri);
+    if (!features) {
+      features = loadFeatures(deps.artifacts, uri);
+      features.catch(() => recentFeatures.delete(uri));
+      recentFeatures.set(uri, features);
+      if (recentFeatures.size > RECENT_FEATURES) recentFeatures.delete(recentFeatures.keys().next().value!);
+    }
+    return features;
+  };
   return {
     RUN_MODEL: async (message, ctx) => {
       const { configurationId, modelUri, featuresUri, seed } = message.payload;
@@ -64,7 +80,7 @@ export function predictHandlers(deps: PredictDeps): StageHandlers {
       }
       await deps.ready();
       const configuration = configurationOf(message.payload.configuration);
-      const [model, features] = await Promise.all([loadModel(deps.artifacts, modelUri), loadFeatures(deps.artifacts, featuresUri)]);
+      const [model, features] = await Promise.all([loadModel(deps.artifacts, modelUri), featuresAt(featuresUri)]);
       try {
         const report = await trainModel(model, configuration, features, {
           seed,

@@ -62,3 +62,15 @@ it('reports a dataset that changed since profiling, or cannot be read, as a stag
   expect(failed[0]!.payload.error.message).toMatch(/changed since the pipeline profiled it/);
   expect(failed[1]!.payload.error.message).toMatch(/outside/);
 });
+
+it('keeps a pipeline on the features it was first given, even if the file changes later', async () => {
+  const rows = Array.from({ length: 40 }, (_, i) => `${i},${(i * 7) % 11},${i % 2 ? 'yes' : 'no'}`);
+  writeFileSync(join(dataRoot, 'd.csv'), `a,b,label\n${rows.join('\n')}\n`);
+  const { contentHash } = await loadDataset({ uri: 'd.csv' }, { dataRoot });
+  await request('d.csv', contentHash, 1);
+  writeFileSync(join(dataRoot, 'd.csv'), 'a,b,label\n1,2,x\n');
+  await request('d.csv', contentHash, 2);
+  const ready = out.filter((m): m is MessageOf<'FEATURES_READY'> => m.type === 'FEATURES_READY');
+  expect(ready).toHaveLength(2);
+  expect(ready[1]!.payload).toMatchObject({ featuresUri: ready[0]!.payload.featuresUri, reused: true, rows: ready[0]!.payload.rows });
+});

@@ -92,13 +92,32 @@ export function findNearDuplicate<T extends ModelConfigurationInput>(
   tried: readonly T[],
   threshold: number = NEAR_DUPLICATE_DISTANCE,
 ): T | null {
-  const x = canonicalize(candidate);
-  let closest: T | null = null;
+  const canonical = tried.map((configuration) => canonicalize(configuration));
+  const index = nearestCanonicalIndex(canonicalize(candidate), canonical, threshold);
+  return index === -1 ? null : tried[index]!;
+}
+
+/**
+ * `findNearDuplicate` for configurations already in canonical form (`canonicalize`), which it
+ * does not check: proposers test many candidates against one history, and validating every
+ * tried configuration again for each candidate was most of a proposal's time.
+ */
+export function findNearDuplicateCanonical(
+  candidate: ModelConfiguration,
+  tried: readonly ModelConfiguration[],
+  threshold: number = NEAR_DUPLICATE_DISTANCE,
+): ModelConfiguration | null {
+  const index = nearestCanonicalIndex(candidate, tried, threshold);
+  return index === -1 ? null : tried[index]!;
+}
+
+function nearestCanonicalIndex(x: ModelConfiguration, tried: readonly ModelConfiguration[], threshold: number): number {
+  let closest = -1;
   let closestDistance = Infinity;
-  for (const configuration of tried) {
-    const distance = canonicalDistance(x, canonicalize(configuration));
+  for (let i = 0; i < tried.length; i += 1) {
+    const distance = canonicalDistance(x, tried[i]!);
     if (distance <= threshold && distance < closestDistance) {
-      closest = configuration;
+      closest = i;
       closestDistance = distance;
     }
   }

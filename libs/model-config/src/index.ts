@@ -15,6 +15,7 @@ export { canonicalize, configurationHash, CANONICAL_SIGNIFICANT_DIGITS } from '.
 export {
   configurationDistance,
   findNearDuplicate,
+  findNearDuplicateCanonical,
   isNearDuplicate,
   NEAR_DUPLICATE_DISTANCE,
 } from './distance.ts';

@@ -1,7 +1,7 @@
 import {
   canonicalize,
   configurationHash,
-  findNearDuplicate,
+  findNearDuplicateCanonical,
   NEAR_DUPLICATE_DISTANCE,
   safeParseModelConfiguration,
   type ModelConfiguration,
@@ -45,11 +45,12 @@ export class TriedConfigurations {
 
   /** Whether `candidate` repeats a tried configuration exactly or within `NEAR_DUPLICATE_DISTANCE`. */
   has(candidate: ModelConfiguration): boolean {
-    if (this.hashes.has(configurationHash(candidate))) return true;
+    const canonical = canonicalize(candidate);
+    if (this.hashes.has(configurationHash(canonical))) return true;
     // Configurations with different layer counts are at least 0.5 apart, far beyond the
     // threshold, so only the same count needs the (costlier) distance.
     const sameDepth = this.byLayerCount.get(candidate.hiddenLayers.length) ?? [];
-    return findNearDuplicate(candidate, sameDepth, NEAR_DUPLICATE_DISTANCE) !== null;
+    return findNearDuplicateCanonical(canonical, sameDepth, NEAR_DUPLICATE_DISTANCE) !== null;
   }
 
   private remember(configuration: ModelConfiguration): void {

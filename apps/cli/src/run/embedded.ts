@@ -10,7 +10,7 @@ import { loadDataset, profileDataset, selectBackend, type BackendName, type Sele
 import { orchestratorHandlers } from '@apo/orchestrator';
 import { predictHandlers, type TrainingProgress } from '@apo/predict';
 import { prepareFeaturesHandlers } from '@apo/prepare-features';
-import { RandomProposer, TpeProposer } from '@apo/proposers';
+import { RandomProposer, TpeProposer, type Proposer } from '@apo/proposers';
 import { runStage, type Logger, type StageHandlers } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
 import type { Bus, Subscription } from '@apo/bus';
@@ -27,6 +27,8 @@ export interface EmbeddedOptions {
   /** Another bus or store instead of the in-memory bus and `store.sqlite` (benchmarks, tests); closed with the rest. */
   bus?: Bus;
   store?: Store;
+  /** Replaces the default offline proposers by strategy (benchmarks narrow their search space). */
+  proposers?: { tpe?: Proposer; random?: Proposer };
 }
 
 /** Every stage of the pipeline in this process: the in-memory bus, SQLite, a local artifact directory. */
@@ -59,7 +61,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       }),
     ],
     ['config', configHandlers({ store })],
-    ['llm', llmHandlers({ store, proposers: { tpe: new TpeProposer(), random: new RandomProposer() } })],
+    ['llm', llmHandlers({ store, proposers: { tpe: new TpeProposer(), random: new RandomProposer(), ...options.proposers } })],
     ['build-model', buildModelHandlers({ artifacts, ready })],
     ['prepare-features', prepareFeaturesHandlers({ artifacts, dataRoot })],
     ['predict', predictHandlers({ artifacts, store, ready, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) })],
