@@ -38,13 +38,15 @@ export default [
             { sourceTag: 'type:contract', onlyDependOnLibsWithTags: ['type:none'] },
             { sourceTag: 'type:port', onlyDependOnLibsWithTags: ['type:contract', 'type:port'] },
             { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:contract', 'type:port'] },
+            // The distributed composition shared by the stage services: adapters chosen from the environment.
+            { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:contract', 'type:port', 'type:runtime'] },
             {
               sourceTag: 'type:engine',
               onlyDependOnLibsWithTags: ['type:contract', 'type:port'],
             },
             {
               sourceTag: 'type:stage',
-              onlyDependOnLibsWithTags: ['type:contract', 'type:port', 'type:runtime', 'type:engine'],
+              onlyDependOnLibsWithTags: ['type:contract', 'type:port', 'type:runtime', 'type:engine', 'type:composition'],
             },
             // Apps never import apps: every tag an app may depend on is a library tag.
             {
@@ -55,6 +57,7 @@ export default [
                 'type:runtime',
                 'type:engine',
                 'type:stage',
+                'type:composition',
               ],
             },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
@@ -65,7 +68,7 @@ export default [
   },
   {
     files: ['**/*.ts'],
-    ignores: ['apps/*/src/main.ts', 'apps/cli/src/**', '**/*.test.ts', '**/test/**', '**/testing.ts'],
+    ignores: ['apps/*/src/main.ts', 'apps/cli/src/**', 'libs/platform/src/**', '**/*.test.ts', '**/test/**', '**/testing.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -10,11 +10,33 @@ const resultsDir = join(root, 'tmp', 'test-results');
 const extra = process.argv.slice(2);
 
 rmSync(resultsDir, { recursive: true, force: true });
-const run = spawnSync(
-  'npx',
-  ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=stream', ...extra],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
-);
+
+// The real services the integration tests use: the given addresses, or one local instance of
+// each for the whole run (projects would otherwise each start their own).
+const services = [
+  ['KAFKA_BROKERS', 'kafka.mjs', 'useKafka', 'brokers'],
+  ['MONGODB_URI', 'ferretdb.mjs', 'useFerretDb', 'uri'],
+];
+const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
+const started = [];
+for (const [variable, file, use, field] of services) {
+  if (env[variable] || !existsSync(join(root, 'tools/services', file))) continue;
+  const module = await import(new URL(`./services/${file}`, import.meta.url).href);
+  const service = await module[use]();
+  env[variable] = service[field];
+  started.push(service);
+  console.log(`${variable}=${env[variable]} (started for this run)`);
+}
+let run;
+try {
+  run = spawnSync('npx', ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=stream', ...extra], {
+    cwd: root,
+    stdio: 'inherit',
+    env,
+  });
+} finally {
+  for (const service of started) await service.stop();
+}
 
 let passed = 0;
 let failed = 0;

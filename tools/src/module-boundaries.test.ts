@@ -48,6 +48,15 @@ describe('module boundaries', () => {
     expect(await problems('apps/cli/src/probe.ts', "import { configHandlers } from '@apo/config';\nexport const x = configHandlers;\n")).toEqual([]);
   });
 
+  it('the service composition chooses adapters but imports no stage and no engine', async () => {
+    expect(await problems('libs/platform/src/probe.ts', "import { KafkaBus } from '@apo/bus';\nexport const x = KafkaBus;\n")).toEqual([]);
+    expect(await problems('libs/platform/src/probe.ts', "import { run } from '@apo/cli';\nexport const x = run;\n")).toEqual([
+      expect.stringMatching(/^@nx\/enforce-module-boundaries/),
+    ]);
+    expect(await problems('libs/platform/src/probe.ts', "import { configHandlers } from '@apo/config';\nexport const x = configHandlers;\n")).not.toEqual([]);
+    expect(await problems('libs/platform/src/probe.ts', "import { buildModel } from '@apo/ml';\nexport const x = buildModel;\n")).not.toEqual([]);
+  });
+
   it('nothing imports the CLI', async () => {
     expect(await problems('apps/predict/src/probe.ts', "import { run } from '@apo/cli';\nexport const x = run;\n")).not.toEqual([]);
   });

@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { consoleProduce } from '../services/kafka.mjs';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const STAGES = ['orchestrator', 'config', 'llm', 'build-model', 'prepare-features', 'predict'] as const;
+
+interface Service {
+  stage: string;
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+const services: Service[] = [];
+
+/** One stage as its own OS process, the way `npm start -w @apo/<stage>` runs it. */
+function startService(stage: string, env: Record<string, string>): Service {
+  const child = spawn(process.execPath, ['--import', 'tsx', `apps/${stage}/src/main.ts`], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let rest = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const text = rest + chunk.toString();
+    const parts = text.split('\n');
+    rest = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => lines.push(`stderr: ${chunk.toString()}`));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { stage, child, lines, exited };
+}
+
+async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      const logs = services.map((s) => `--- ${s.stage}\n${s.lines.slice(-15).join('\n')}`).join('\n');
+      throw new Error(`timed out waiting for ${what}\n${logs}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+afterAll(async () => {
+  for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+});
+
+describe('the six stages as separate processes on Kafka and MongoDB', () => {
+  it('a start message typed into Kafka’s console producer ends in PIPELINE_FINISHED succeeded, recorded in MongoDB', async () => {
+    const brokers = inject('KAFKA_BROKERS');
+    const db = `e2e_${randomUUID().slice(0, 8)}`;
+    const mongoUri = `${inject('MONGODB_URI').replace(/\/?$/, '/')}${db}`;
+    const env = {
+      KAFKA_BROKERS: brokers,
+      MONGODB_URI: mongoUri,
+      ARTIFACTS_URI: 'gridfs://artifacts',
+      DATA_ROOT: mkdtempSync(join(tmpdir(), 'apo-e2e-data-')),
+      HEALTH_HOST: '127.0.0.1',
+      HEALTH_PORT: '0',
+      LOG_LEVEL: 'info',
+    };
+    for (const stage of STAGES) services.push(startService(stage, env));
+    await until('every stage to be ready', 120_000, () =>
+      services.every((s) => s.lines.some((l) => l.includes(`"msg":"${s.stage} ready"`))) ? true : undefined,
+    );
+
+    // New consumer groups start at the end of their topics: wait until each has joined.
+    const kafka = new Kafka({ brokers: [brokers], clientId: 'e2e-observer', logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const groups = STAGES.map((s) => `adaptive-pipeline-${s}`);
+    await until('every consumer group to be stable', 120_000, async () => {
+      const { groups: described } = await admin.describeGroups(groups);
+      return described.every((g) => g.state === 'Stable' && g.members.length > 0) ? true : undefined;
+    });
+    await admin.disconnect();
+
+    const requestId = `e2e-${randomUUID()}`;
+    const finished: Record<string, unknown>[] = [];
+    const consumer = kafka.consumer({ groupId: `e2e-observer-${requestId}`, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'adaptive-pipeline-notifications', fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const value = JSON.parse(message.value!.toString()) as { type: string; payload: Record<string, unknown> };
+        if (value.type === 'PIPELINE_FINISHED' && value.payload['requestId'] === requestId) finished.push(value.payload);
+      },
+    });
+
+    // What a user pastes into kafka-console-producer.sh, sent by that very class.
+    const start = JSON.stringify({
+      type: 'ADAPTIVE_PIPELINE_START',
+      requestId,
+      kpi: { metric: 'accuracy', target: 0.9 },
+      dataset: { uri: 'builtin:iris' },
+      budget: { maxIterations: 5 },
+    });
+    await consoleProduce({ brokers, topic: 'adaptive-pipeline-workflow', lines: [start] });
+
+    const payload = await until('PIPELINE_FINISHED', 240_000, () => finished[0]);
+    await consumer.disconnect();
+    expect(payload).toMatchObject({ outcome: 'succeeded', kpi: { metric: 'accuracy', target: 0.9 } });
+    const best = payload['best'] as { modelUri: string; validation: Record<string, number> };
+    expect(best.validation['accuracy']).toBeGreaterThanOrEqual(0.9);
+    expect(best.modelUri).toMatch(/^gridfs:\/\/artifacts\//);
+
+    // MongoDB holds the pipeline, its configurations with layer counts, and their results.
+    const client = await MongoClient.connect(mongoUri);
+    try {
+      const database = client.db(db);
+      const pipeline = await database.collection('pipelines').findOne({ requestId });
+      expect(pipeline).toMatchObject({ status: 'finished', outcome: 'succeeded' });
+      const configurations = await database.collection('configurations').find({ pipelineId: pipeline!['_id'] }).toArray();
+      const results = await database.collection('results').find({ pipelineId: pipeline!['_id'] }).toArray();
+      expect(configurations.length).toBe(payload['iterationsUsed']);
+      for (const c of configurations) expect(c['layerCount']).toBe((c['configuration'] as { hiddenLayers: unknown[] }).hiddenLayers.length);
+      expect(results.map((r) => r['configurationId']).sort()).toEqual(configurations.map((c) => c['_id']).sort());
+      const files = await database.collection('artifacts.files').countDocuments();
+      expect(files).toBeGreaterThan(0);
+    } finally {
+      await client.close();
+    }
+
+    // Every line a stage logged while handling a message says which pipeline and iteration.
+    const handled = services.flatMap((s) => s.lines.filter((l) => l.startsWith('{') && l.includes('"messageId"') && !l.includes('"type":"ADAPTIVE_PIPELINE_START"')));
+    expect(handled.length).toBeGreaterThan(0);
+    for (const line of handled) expect(JSON.parse(line)).toMatchObject({ pipelineId: pipeline_id(handled), iteration: expect.any(Number) });
+
+    // SIGTERM: each service leaves its group and exits cleanly.
+    for (const s of services) s.child.kill('SIGTERM');
+    expect(await Promise.all(services.map((s) => s.exited))).toEqual(STAGES.map(() => 0));
+  }, 480_000);
+});
+
+/** The single pipeline id the handled lines name (the test runs one pipeline). */
+function pipeline_id(lines: string[]): string {
+  const ids = new Set(lines.map((l) => (JSON.parse(l) as { pipelineId?: string }).pipelineId));
+  expect(ids.size).toBe(1);
+  return [...ids][0]!;
+}
