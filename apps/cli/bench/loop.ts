@@ -1,7 +1,12 @@
 // Loop benchmark: what the pipeline costs around training, and how fast each search reaches a KPI.
 //
-//   npm run bench:loop -- [--part overhead,search] [--iterations 50] [--seeds 5]
+//   npm run bench:loop -- [--part overhead,search,concurrent] [--iterations 50] [--seeds 5]
 //                         [--max-iterations 15] [--datasets iris,wine,breast-cancer,diabetes]
+//                         [--bus in-memory|kafka] [--pipelines 20]
+//
+// With `--bus kafka` every stage runs in this process but talks over the broker at
+// $KAFKA_BROKERS, with the store in MongoDB at $MONGODB_URI (a fresh database per run).
+// (c) concurrent: `--pipelines` pipelines started at once; counts how many finish.
 //
 // (a) overhead: one pipeline of tiny one-epoch networks on the built-in diabetes data with an
 //     unreachable KPI; per iteration, wall time from GET_CONFIGURATION to the next one minus the
@@ -18,7 +23,23 @@ import { parseArgs } from 'node:util';
 import { Topics, parseMessage, parseStartMessage, type AnyMessage, type PipelineFinished } from '@apo/messages';
 import { RandomProposer, createSearchSpace } from '@apo/proposers';
 import { silentLogger } from '@apo/runtime';
+import { KafkaBus } from '@apo/bus';
+import { MongoStore } from '@apo/store';
+import { randomUUID } from 'node:crypto';
 import { startEmbedded, type EmbeddedOptions } from '../src/run/embedded.ts';
+
+/** The distributed parts for `--bus kafka`: the real broker, and MongoDB for the store. */
+async function distributedParts(): Promise<Partial<EmbeddedOptions>> {
+  if (args.bus === 'in-memory') return {};
+  if (args.bus !== 'kafka') throw new Error(`--bus must be in-memory or kafka (got "${args.bus}")`);
+  const brokers = process.env['KAFKA_BROKERS'];
+  const uri = process.env['MONGODB_URI'];
+  if (!brokers || !uri) throw new Error('--bus kafka needs KAFKA_BROKERS and MONGODB_URI (node tools/services/kafka.mjs start; node tools/services/ferretdb.mjs start)');
+  return {
+    bus: new KafkaBus({ brokers: brokers.split(','), clientId: 'apo-bench-loop' }),
+    store: await MongoStore.connect({ uri, dbName: `bench_${randomUUID().slice(0, 8)}` }),
+  };
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -26,6 +47,8 @@ const { values: args } = parseArgs({
     iterations: { type: 'string', default: '50' },
     seeds: { type: 'string', default: '5' },
     'max-iterations': { type: 'string', default: '15' },
+    bus: { type: 'string', default: 'in-memory' },
+    pipelines: { type: 'string', default: '20' },
     datasets: { type: 'string', default: 'iris,wine,breast-cancer,diabetes' },
   },
 });
@@ -58,12 +81,13 @@ interface Observed {
 /** Runs one pipeline on embedded stages; returns its end, every message seen with its arrival time, and its results. */
 async function runOne(start: Record<string, unknown>, extra: Partial<EmbeddedOptions> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'apo-bench-'));
-  const embedded = await startEmbedded({ dataDir, dataRoot: dataDir, logger: silentLogger(), ...extra });
+  const embedded = await startEmbedded({ dataDir, dataRoot: dataDir, logger: silentLogger(), ...(await distributedParts()), ...extra });
   try {
     const seen: Observed[] = [];
+    let observing: Promise<unknown> = Promise.resolve();
     const finished = new Promise<PipelineFinished>((resolve) => {
-      void embedded.bus.subscribe({
-        groupId: 'bench-observer',
+      observing = embedded.bus.subscribe({
+        groupId: `bench-observer-${randomUUID()}`,
         topics: [Topics.config, Topics.model, Topics.features, Topics.predict, Topics.notifications],
         handler: async (record) => {
           const message = parseMessage(record.value);
@@ -73,6 +97,7 @@ async function runOne(start: Record<string, unknown>, extra: Partial<EmbeddedOpt
         },
       });
     });
+    await observing;
     const startMessage = parseStartMessage(start);
     await embedded.bus.publish(Topics.workflow, [{ key: null, value: JSON.stringify(startMessage), headers: {} }]);
     const result = await finished;
@@ -85,26 +110,27 @@ async function runOne(start: Record<string, unknown>, extra: Partial<EmbeddedOpt
   }
 }
 
+// Tiny networks for one epoch: training is a few milliseconds, so what remains is the loop.
+const tinyProposer = () => new RandomProposer({
+  searchSpace: createSearchSpace({
+    hiddenLayers: { min: 1, max: 1 },
+    units: { min: 8, max: 16 },
+    activations: ['relu'],
+    dropout: { min: 0, max: 0 },
+    batchNorm: [false],
+    l2: null,
+    optimizers: ['adam'],
+    batchSize: { min: 512, max: 512 },
+    maxEpochs: { min: 1, max: 1 },
+    patience: { min: 1, max: 1 },
+  }),
+});
+
 async function overhead() {
   const iterations = Number(args.iterations);
-  // Tiny networks for one epoch: training is a few milliseconds, so what remains is the loop.
-  const tiny = new RandomProposer({
-    searchSpace: createSearchSpace({
-      hiddenLayers: { min: 1, max: 1 },
-      units: { min: 8, max: 16 },
-      activations: ['relu'],
-      dropout: { min: 0, max: 0 },
-      batchNorm: [false],
-      l2: null,
-      optimizers: ['adam'],
-      batchSize: { min: 512, max: 512 },
-      maxEpochs: { min: 1, max: 1 },
-      patience: { min: 1, max: 1 },
-    }),
-  });
   const { seen, results } = await runOne(
     { kpi: 'rmse<=0.001', dataset: 'builtin:diabetes', strategy: 'random', budget: { maxIterations: iterations + 1, maxConsecutiveFailures: 5 } },
-    { proposers: { random: tiny } },
+    { proposers: { random: tinyProposer() } },
   );
   const at = (type: string, iteration: number) => seen.find((s) => s.message.type === type && s.message.iteration === iteration)?.at;
   const rows: { iteration: number; total: number; training: number; outside: number; stages: Record<string, number> }[] = [];
@@ -129,7 +155,7 @@ async function overhead() {
   }
   const [first, ...rest] = rows;
   const outside = rest.map((r) => r.outside);
-  console.log(`\n(a) loop overhead, in-memory bus, ${rest.length} iterations of a one-epoch network (diabetes, 442 rows)`);
+  console.log(`\n(a) loop overhead, ${args.bus} bus, ${rest.length} iterations of a one-epoch network (diabetes, 442 rows)`);
   console.log(`first iteration: ${first!.total.toFixed(0)} ms in all (backend start-up, features prepared), ${first!.training} ms training`);
   console.log(`outside training per iteration: p50 ${quantile(outside, 0.5).toFixed(1)} ms, p95 ${quantile(outside, 0.95).toFixed(1)} ms (target p50 <= 20 ms)`);
   console.log(`training per iteration: p50 ${quantile(rest.map((r) => r.training), 0.5)} ms`);
@@ -137,7 +163,7 @@ async function overhead() {
   console.log(`median per step: ${stageNames.map((s) => `${s} ${median(rest.map((r) => r.stages[s]!)).toFixed(1)} ms`).join(', ')}`);
   jsonLines.push({
     bench: 'loop-overhead',
-    bus: 'in-memory',
+    bus: args.bus,
     iterations: rest.length,
     outsideTrainingMs: { p50: quantile(outside, 0.5), p95: quantile(outside, 0.95) },
     trainingMsP50: quantile(rest.map((r) => r.training), 0.5),
@@ -177,7 +203,49 @@ async function search() {
   for (const row of table) console.log(row.map((v, c) => v.padEnd(widths[c]!)).join('  '));
 }
 
+/** (c) Many pipelines at once on one set of stages: every one must finish. */
+async function concurrent() {
+  const count = Number(args.pipelines);
+  const dataDir = mkdtempSync(join(tmpdir(), 'apo-bench-'));
+  const embedded = await startEmbedded({
+    dataDir,
+    dataRoot: dataDir,
+    logger: silentLogger(),
+    proposers: { random: tinyProposer() },
+    ...(await distributedParts()),
+  });
+  try {
+    const finished = new Map<string, PipelineFinished>();
+    await embedded.bus.subscribe({
+      groupId: `bench-observer-${randomUUID()}`,
+      topics: [Topics.notifications],
+      handler: async (record) => {
+        const message = parseMessage(record.value);
+        if (message.type === 'PIPELINE_FINISHED' && message.payload.requestId) finished.set(message.payload.requestId, message.payload);
+      },
+    });
+    const datasets = ['iris', 'wine', 'breast-cancer'];
+    const t0 = performance.now();
+    const starts = Array.from({ length: count }, (_, i) =>
+      parseStartMessage({ requestId: `bench-${i}-${randomUUID()}`, kpi: 'accuracy>=0.999', dataset: `builtin:${datasets[i % datasets.length]}`, strategy: 'random', budget: { maxIterations: 3 }, seed: i + 1 }),
+    );
+    await embedded.bus.publish(Topics.workflow, starts.map((s) => ({ key: s.requestId!, value: JSON.stringify(s), headers: {} })));
+    const deadline = Date.now() + 30 * 60_000;
+    while (finished.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const seconds = (performance.now() - t0) / 1000;
+    const lost = starts.filter((s) => !finished.has(s.requestId!)).length;
+    const outcomes = [...finished.values()].reduce<Record<string, number>>((acc, f) => ({ ...acc, [f.outcome]: (acc[f.outcome] ?? 0) + 1 }), {});
+    console.log(`\n(c) ${count} pipelines at once on the ${args.bus} bus (3 iterations of one-epoch networks each): ${finished.size} finished, ${lost} lost, in ${seconds.toFixed(1)} s; outcomes ${JSON.stringify(outcomes)}`);
+    jsonLines.push({ bench: 'loop-concurrent', bus: args.bus, pipelines: count, finished: finished.size, lost, seconds, outcomes });
+    if (lost > 0) process.exitCode = 1;
+  } finally {
+    await embedded.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 if (parts.has('overhead')) await overhead();
+if (parts.has('concurrent')) await concurrent();
 if (parts.has('search')) await search();
 console.log('');
 for (const line of jsonLines) console.log(JSON.stringify(line));
