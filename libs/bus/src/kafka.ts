@@ -223,8 +223,17 @@ export class KafkaBus implements Bus {
 
   private async producerClient(): Promise<Producer> {
     if (!this.producer) {
-      // The Java client's murmur2 partitioner, so a key lands where Kafka's own tools put it.
-      this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+      this.producer = this.kafka.producer({
+        // The Java client's murmur2 partitioner, so a key lands where Kafka's own tools put it.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+        // kafkajs resends a whole request when one of its partitions failed (a leader moving,
+        // say); idempotence lets the broker drop the copies of the partitions that had succeeded.
+        idempotent: true,
+        // Bounded (about two minutes), so a publish to a lost cluster fails instead of hanging a
+        // handler and the shutdown waiting for it; kafkajs logs a warning about it once.
+        retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 10 },
+      });
     }
     const producer = this.producer;
     this.producerReady ??= producer.connect().catch((error: unknown) => {
@@ -238,11 +247,22 @@ export class KafkaBus implements Bus {
   private async send(topic: string, records: OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
     const producer = await this.producerClient();
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: records.map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers } })),
-    });
+    try {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: records.map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers } })),
+      });
+    } catch (error) {
+      // kafkajs cannot resynchronise an idempotent producer's sequence numbers after a failed
+      // send; the next publish gets a new producer (and producer id) instead.
+      if (this.producer === producer) {
+        this.producer = undefined;
+        this.producerReady = undefined;
+        void producer.disconnect().catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   /** Creates (or, with `createTopics: false`, checks) the topics not yet known to exist. */
