@@ -68,7 +68,7 @@ export default [
   },
   {
     files: ['**/*.ts'],
-    ignores: ['apps/*/src/main.ts', 'apps/cli/src/**', 'libs/platform/src/**', '**/*.test.ts', '**/test/**', '**/testing.ts'],
+    ignores: ['apps/*/src/main.ts', 'apps/cli/src/**', 'libs/platform/src/**', '**/bench/**', '**/*.test.ts', '**/test/**', '**/testing.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
