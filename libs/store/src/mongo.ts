@@ -1,3 +1,4 @@
+import { PIPELINE_CHANGEABLE, SCHEDULE_CHANGEABLE, changedFields, type ScheduleChanges } from './changes.ts';
 import {
   MongoClient,
   MongoError,
@@ -98,31 +99,6 @@ const PIPELINE_FIELDS = fieldList<PipelineRecord>({
   version: true,
 });
 
-const PIPELINE_CHANGEABLE = fieldList<PipelineChanges>({
-  status: true,
-  step: true,
-  iteration: true,
-  kpi: true,
-  budget: true,
-  dataset: true,
-  profile: true,
-  task: true,
-  strategy: true,
-  seed: true,
-  split: true,
-  parallelism: true,
-  requestId: true,
-  schedule: true,
-  best: true,
-  outcome: true,
-  reason: true,
-  error: true,
-  consecutiveFailures: true,
-  llmTokens: true,
-  state: true,
-  finishedAt: true,
-});
-
 const CONFIGURATION_FIELDS = fieldList<ConfigurationRecord>({
   id: true,
   pipelineId: true,
@@ -168,16 +144,6 @@ const SCHEDULE_FIELDS = fieldList<ScheduleRecord>({
   updatedAt: true,
 });
 
-type ScheduleChanges = Partial<Pick<ScheduleRecord, 'enabled' | 'nextRunAt' | 'cron' | 'timezone' | 'start'>>;
-
-const SCHEDULE_CHANGEABLE = fieldList<ScheduleChanges>({
-  enabled: true,
-  nextRunAt: true,
-  cron: true,
-  timezone: true,
-  start: true,
-});
-
 /** A stored document as the record it holds: only the record's fields, absent ones as null. */
 function toRecord<T>(fields: readonly string[], idField: string, doc: Document): T {
   const record: Record<string, unknown> = {};
@@ -213,11 +179,6 @@ const toResult = (doc: Document) => toRecord<ResultRecord>(RESULT_FIELDS, 'id', 
 const toSchedule = (doc: Document) => toRecord<ScheduleRecord>(SCHEDULE_FIELDS, 'name', doc);
 
 /** The fields of `changes` to write: those an update may change that are not `undefined`. */
-function changedFields(changes: object, allowed: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(changes).filter(([field, value]) => value !== undefined && allowed.includes(field)),
-  );
-}
 
 function epoch(collection: string, path: string, time: string | Date): Date {
   const ms = typeof time === 'string' ? Date.parse(time) : time.getTime();

@@ -1,3 +1,4 @@
+import { PIPELINE_CHANGEABLE, SCHEDULE_CHANGEABLE, changedFields, type ScheduleChanges } from './changes.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -269,42 +270,6 @@ const schedules = new Table<ScheduleRecord>({
   updatedAt: 'scalar',
 });
 
-// Spelled as objects so the compiler checks each list names every changeable field and no other.
-const PIPELINE_CHANGEABLE = Object.keys({
-  status: true,
-  step: true,
-  iteration: true,
-  kpi: true,
-  budget: true,
-  dataset: true,
-  profile: true,
-  task: true,
-  strategy: true,
-  seed: true,
-  split: true,
-  parallelism: true,
-  requestId: true,
-  schedule: true,
-  best: true,
-  outcome: true,
-  reason: true,
-  error: true,
-  consecutiveFailures: true,
-  llmTokens: true,
-  state: true,
-  finishedAt: true,
-} satisfies Record<keyof PipelineChanges, true>);
-
-type ScheduleChanges = Partial<Pick<ScheduleRecord, 'enabled' | 'nextRunAt' | 'cron' | 'timezone' | 'start'>>;
-
-const SCHEDULE_CHANGEABLE = Object.keys({
-  enabled: true,
-  nextRunAt: true,
-  cron: true,
-  timezone: true,
-  start: true,
-} satisfies Record<keyof ScheduleChanges, true>);
-
 function isUniqueViolation(err: unknown): boolean {
   return (
     err instanceof Database.SqliteError &&
@@ -313,11 +278,6 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 /** The fields of `changes` to write: those an update may change that are not `undefined`. */
-function changedFields(changes: object, allowed: readonly string[]): string[] {
-  return Object.entries(changes)
-    .filter(([field, value]) => value !== undefined && allowed.includes(field))
-    .map(([field]) => field);
-}
 
 function epochMs(collection: string, path: string, time: string | Date): number {
   const ms = typeof time === 'string' ? Date.parse(time) : time.getTime();
@@ -407,7 +367,7 @@ export class SqliteStore implements Store {
 
   async updatePipeline(id: string, expectedVersion: number, changes: PipelineChanges): Promise<PipelineRecord> {
     assertStorableDocument('pipelines', changes);
-    const fields = changedFields(changes, PIPELINE_CHANGEABLE);
+    const fields = Object.keys(changedFields(changes, PIPELINE_CHANGEABLE));
     const assignments = fields.map((field) => `${pipelines.column(field)} = @${pipelines.column(field)}`);
     const sql =
       `UPDATE pipelines SET ${[...assignments, 'version = version + 1', 'updated_at = @now_'].join(', ')} ` +
@@ -538,7 +498,7 @@ export class SqliteStore implements Store {
 
   async updateSchedule(name: string, changes: ScheduleChanges): Promise<ScheduleRecord> {
     assertStorableDocument('schedules', changes);
-    const fields = changedFields(changes, SCHEDULE_CHANGEABLE);
+    const fields = Object.keys(changedFields(changes, SCHEDULE_CHANGEABLE));
     const assignments = fields.map((field) => `${schedules.column(field)} = @${schedules.column(field)}`);
     const sql = `UPDATE schedules SET ${[...assignments, 'updated_at = @now_'].join(', ')} WHERE name = @name_ RETURNING *`;
     const row = this.row(sql, { ...schedules.params(changes, fields), now_: new Date().toISOString(), name_: name });
