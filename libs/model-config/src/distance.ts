@@ -1,6 +1,6 @@
 import { BOUNDS } from './bounds.ts';
 import { canonicalize } from './canonical.ts';
-import type { HiddenLayer, ModelConfiguration, ModelConfigurationInput } from './schema.ts';
+import type { ModelConfiguration, ModelConfigurationInput } from './schema.ts';
 
 /**
  * Largest distance at which two configurations count as the same experiment. The distance is
@@ -25,14 +25,6 @@ function categorical<T>(a: T, b: T): number {
   return a === b ? 0 : 1;
 }
 
-/** Per-layer parameters; each counts once, by the layer that differs most. */
-const LAYER_PARAMETERS: readonly ((a: HiddenLayer, b: HiddenLayer) => number)[] = [
-  (a, b) => numeric(a.units, b.units, BOUNDS.units),
-  (a, b) => categorical(a.activation, b.activation),
-  (a, b) => numeric(a.dropout, b.dropout, BOUNDS.dropout),
-  (a, b) => categorical(a.batchNorm, b.batchNorm),
-  (a, b) => numeric(a.l2, b.l2, BOUNDS.l2),
-];
 
 const LAYER_COUNT_RANGE = BOUNDS.hiddenLayers.max - BOUNDS.hiddenLayers.min;
 
@@ -52,22 +44,51 @@ export function configurationDistance(a: ModelConfigurationInput, b: ModelConfig
 }
 
 function canonicalDistance(x: ModelConfiguration, y: ModelConfiguration): number {
-  if (x.hiddenLayers.length !== y.hiddenLayers.length) {
-    return 0.5 + (0.5 * Math.abs(x.hiddenLayers.length - y.hiddenLayers.length)) / LAYER_COUNT_RANGE;
+  return boundedDistance(x, y, Infinity);
+}
+
+/**
+ * Five per-layer parameters (units, activation, dropout, batch norm, L2; each counted once, by
+ * the layer that differs most) and six global ones.
+ */
+const PARAMETER_COUNT = 11;
+
+/**
+ * The distance, or any value above `limit` as soon as the partial sum shows the distance
+ * exceeds it. Duplicate checks compare every candidate with every tried configuration of the
+ * same depth, and most pairs differ in a categorical parameter (1/11 on its own), so the cheap
+ * categorical terms come first and the loops allocate nothing.
+ */
+function boundedDistance(x: ModelConfiguration, y: ModelConfiguration, limit: number): number {
+  const xs = x.hiddenLayers;
+  const ys = y.hiddenLayers;
+  if (xs.length !== ys.length) return 0.5 + (0.5 * Math.abs(xs.length - ys.length)) / LAYER_COUNT_RANGE;
+  const budget = limit * PARAMETER_COUNT;
+  let sum = categorical(x.optimizer, y.optimizer);
+  let activation = 0;
+  let batchNorm = 0;
+  for (let i = 0; i < xs.length; i += 1) {
+    activation = Math.max(activation, categorical(xs[i]!.activation, ys[i]!.activation));
+    batchNorm = Math.max(batchNorm, categorical(xs[i]!.batchNorm, ys[i]!.batchNorm));
   }
-  const layerDistances = LAYER_PARAMETERS.map((distance) =>
-    Math.max(...x.hiddenLayers.map((layer, i) => distance(layer, y.hiddenLayers[i] ?? layer))),
-  );
-  const distances = [
-    ...layerDistances,
-    categorical(x.optimizer, y.optimizer),
-    numeric(x.learningRate, y.learningRate, BOUNDS.learningRate),
-    numeric(x.momentum, y.momentum, BOUNDS.momentum),
-    numeric(x.batchSize, y.batchSize, BOUNDS.batchSize),
-    numeric(x.maxEpochs, y.maxEpochs, BOUNDS.maxEpochs),
-    numeric(x.patience, y.patience, BOUNDS.patience),
-  ];
-  return distances.reduce((sum, d) => sum + d, 0) / distances.length;
+  sum += activation + batchNorm;
+  if (sum > budget) return sum / PARAMETER_COUNT;
+  sum +=
+    numeric(x.learningRate, y.learningRate, BOUNDS.learningRate) +
+    numeric(x.momentum, y.momentum, BOUNDS.momentum) +
+    numeric(x.batchSize, y.batchSize, BOUNDS.batchSize) +
+    numeric(x.maxEpochs, y.maxEpochs, BOUNDS.maxEpochs) +
+    numeric(x.patience, y.patience, BOUNDS.patience);
+  if (sum > budget) return sum / PARAMETER_COUNT;
+  let units = 0;
+  let dropout = 0;
+  let l2 = 0;
+  for (let i = 0; i < xs.length; i += 1) {
+    units = Math.max(units, numeric(xs[i]!.units, ys[i]!.units, BOUNDS.units));
+    dropout = Math.max(dropout, numeric(xs[i]!.dropout, ys[i]!.dropout, BOUNDS.dropout));
+    l2 = Math.max(l2, numeric(xs[i]!.l2, ys[i]!.l2, BOUNDS.l2));
+  }
+  return (sum + units + dropout + l2) / PARAMETER_COUNT;
 }
 
 /**
@@ -115,7 +136,7 @@ function nearestCanonicalIndex(x: ModelConfiguration, tried: readonly ModelConfi
   let closest = -1;
   let closestDistance = Infinity;
   for (let i = 0; i < tried.length; i += 1) {
-    const distance = canonicalDistance(x, tried[i]!);
+    const distance = boundedDistance(x, tried[i]!, Math.min(threshold, closestDistance));
     if (distance <= threshold && distance < closestDistance) {
       closest = i;
       closestDistance = distance;
