@@ -1,9 +1,8 @@
 import {
   canonicalize,
-  configurationHash,
   findNearDuplicateCanonical,
   NEAR_DUPLICATE_DISTANCE,
-  safeParseModelConfiguration,
+  InvalidConfigurationError,
   type ModelConfiguration,
 } from '@apo/model-config';
 import { SearchSpaceExhaustedError } from './errors/search-space-exhausted-error.ts';
@@ -26,15 +25,19 @@ export class TriedConfigurations {
   readonly trials: readonly ObservedTrial[];
   /** How many entries were left out as invalid. */
   readonly skipped: number;
-  private readonly hashes = new Set<string>();
   private readonly byLayerCount = new Map<number, ModelConfiguration[]>();
 
   constructor(history: readonly TrialRecord[]) {
     const trials: ObservedTrial[] = [];
     for (const record of history) {
-      const parsed = safeParseModelConfiguration(record.configuration);
-      if (!parsed.success) continue;
-      const configuration = canonicalize(parsed.configuration);
+      let configuration: ModelConfiguration;
+      try {
+        // Validates and rounds in one pass; histories are read for every proposal.
+        configuration = canonicalize(record.configuration);
+      } catch (err) {
+        if (err instanceof InvalidConfigurationError) continue;
+        throw err;
+      }
       const finite = record.status === 'succeeded' && typeof record.value === 'number' && Number.isFinite(record.value);
       trials.push({ configuration, value: finite ? record.value : undefined });
       this.remember(configuration);
@@ -46,15 +49,14 @@ export class TriedConfigurations {
   /** Whether `candidate` repeats a tried configuration exactly or within `NEAR_DUPLICATE_DISTANCE`. */
   has(candidate: ModelConfiguration): boolean {
     const canonical = canonicalize(candidate);
-    if (this.hashes.has(configurationHash(canonical))) return true;
-    // Configurations with different layer counts are at least 0.5 apart, far beyond the
-    // threshold, so only the same count needs the (costlier) distance.
+    // An exact repeat is at distance 0, so the distance covers it without hashing. Different
+    // layer counts are at least 0.5 apart, far beyond the threshold, so only the same count
+    // needs the distance.
     const sameDepth = this.byLayerCount.get(candidate.hiddenLayers.length) ?? [];
     return findNearDuplicateCanonical(canonical, sameDepth, NEAR_DUPLICATE_DISTANCE) !== null;
   }
 
   private remember(configuration: ModelConfiguration): void {
-    this.hashes.add(configurationHash(configuration));
     const sameDepth = this.byLayerCount.get(configuration.hiddenLayers.length) ?? [];
     sameDepth.push(configuration);
     this.byLayerCount.set(configuration.hiddenLayers.length, sameDepth);
