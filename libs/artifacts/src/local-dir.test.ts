@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,5 +28,14 @@ describe('local directory store', () => {
     await store.put('a/b.bin', Buffer.from('x'));
     expect(readdirSync(join(dir, '.incoming'))).toEqual([]);
     expect(await store.list('')).toEqual(['a/b.bin']);
+  });
+
+  it('still writes after its whole directory was removed by hand', async () => {
+    const dir = newDir();
+    const store = new LocalDirArtifactStore({ dir });
+    await store.put('a/b.bin', Buffer.from('one'));
+    rmSync(dir, { recursive: true, force: true });
+    const uri = await store.put('a/b.bin', Buffer.from('two'));
+    expect((await store.get(uri)).toString()).toBe('two');
   });
 });

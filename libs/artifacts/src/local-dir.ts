@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,9 +16,13 @@ const TEMP_DIR = '.incoming';
 /** Artifacts as files under one directory, with `file://` URIs. For one host. */
 export class LocalDirArtifactStore implements ArtifactStore {
   private readonly root: string;
+  private readonly tempDir: string;
+  /** Created once; each file-system round trip costs a loop iteration time (see bench:loop). */
+  private tempDirReady: Promise<unknown> | undefined;
 
   constructor(options: { dir: string }) {
     this.root = resolve(options.dir);
+    this.tempDir = join(this.root, TEMP_DIR);
   }
 
   uriFor(key: string): string {
@@ -27,12 +31,18 @@ export class LocalDirArtifactStore implements ArtifactStore {
 
   async put(key: string, body: ArtifactBody): Promise<string> {
     const target = join(this.root, assertValidKey(key));
-    const temp = join(this.root, TEMP_DIR, `${randomUUID()}.part`);
-    await mkdir(dirname(temp), { recursive: true });
-    await mkdir(dirname(target), { recursive: true });
+    const temp = join(this.tempDir, `${randomUUID()}.part`);
+    await Promise.all([this.ensureTempDir(), mkdir(dirname(target), { recursive: true })]);
     try {
-      const source = body instanceof Uint8Array ? Readable.from([body]) : Readable.from(body);
-      await pipeline(source, createWriteStream(temp, { flags: 'wx' }));
+      try {
+        await this.writeTemp(temp, body);
+      } catch (err) {
+        // The temporary directory was removed since it was made (a user cleaning up): once more.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.tempDirReady = undefined;
+        await this.ensureTempDir();
+        await this.writeTemp(temp, body);
+      }
       // A rename within one file system is atomic: readers never see a partial object.
       await rename(temp, target);
     } catch (err) {
@@ -40,6 +50,21 @@ export class LocalDirArtifactStore implements ArtifactStore {
       throw err;
     }
     return this.uriFor(key);
+  }
+
+  private ensureTempDir(): Promise<unknown> {
+    this.tempDirReady ??= mkdir(this.tempDir, { recursive: true }).catch((err: unknown) => {
+      this.tempDirReady = undefined;
+      throw err;
+    });
+    return this.tempDirReady;
+  }
+
+  private async writeTemp(temp: string, body: ArtifactBody): Promise<void> {
+    // A buffer in one call: a stream costs several more round trips for the small files most
+    // artifacts are (a model's topology and weights).
+    if (body instanceof Uint8Array) await writeFile(temp, body, { flag: 'wx' });
+    else await pipeline(Readable.from(body), createWriteStream(temp, { flags: 'wx' }));
   }
 
   async get(uri: string): Promise<Buffer> {
