@@ -68,10 +68,8 @@ export function predictHandlers(deps: PredictDeps): StageHandlers {
           { id: `${message.id}/PREDICTION_READY` },
         ),
       ];
-      const earlier = (await deps.store.listResults({ pipelineId: message.pipelineId })).find(
-        (r) => r.configurationId === configurationId && r.status === 'succeeded' && r.modelUri,
-      );
-      if (earlier) return answer(earlier);
+      const earlier = await deps.store.getResultOf(configurationId);
+      if (earlier?.status === 'succeeded' && earlier.modelUri) return answer(earlier);
 
       // The llm stage saves every configuration before announcing it; results are filed by its dataset.
       const saved = await deps.store.getConfiguration(configurationId);

@@ -54,6 +54,9 @@ class DelegatingStore implements Store {
   saveResult(result: ResultRecord): Promise<Saved<ResultRecord>> {
     return this.inner.saveResult(result);
   }
+  getResultOf(configurationId: string): Promise<ResultRecord | null> {
+    return this.inner.getResultOf(configurationId);
+  }
   listResults(filter: { pipelineId?: string; datasetKey?: string }): Promise<ResultRecord[]> {
     return this.inner.listResults(filter);
   }

@@ -512,6 +512,13 @@ export class MongoStore implements Store {
     });
   }
 
+  getResultOf(configurationId: string): Promise<ResultRecord | null> {
+    return this.guard(async () => {
+      const doc = await this.collections.results.findOne({ configurationId });
+      return doc ? toResult(doc) : null;
+    });
+  }
+
   listResults(filter: { pipelineId?: string; datasetKey?: string }): Promise<ResultRecord[]> {
     return this.guard(async () => {
       const docs = await this.collections.results.find(byPipelineOrDataset(filter)).sort(OLDEST_FIRST).toArray();

@@ -445,6 +445,11 @@ export class SqliteStore implements Store {
     }
   }
 
+  async getResultOf(configurationId: string): Promise<ResultRecord | null> {
+    const row = this.row('SELECT * FROM results WHERE configuration_id = ?', configurationId);
+    return row ? results.record(row) : null;
+  }
+
   async listResults(filter: { pipelineId?: string; datasetKey?: string }): Promise<ResultRecord[]> {
     const { sql, params } = byPipelineOrDataset('results', filter);
     return this.rows(sql, params).map((row) => results.record(row));

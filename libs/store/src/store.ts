@@ -70,6 +70,9 @@ export interface Store {
    */
   saveResult(result: ResultRecord): Promise<Saved<ResultRecord>>;
 
+  /** The result of a configuration, or null while it has none. */
+  getResultOf(configurationId: string): Promise<ResultRecord | null>;
+
   /** Results of a pipeline or a dataset (both when both are given), oldest first. */
   listResults(filter: { pipelineId?: string; datasetKey?: string }): Promise<ResultRecord[]>;
 

@@ -561,6 +561,17 @@ const resultCases = {
     expect(await peer.listResults({ pipelineId: configuration.pipelineId })).toStrictEqual([first]);
   },
 
+  'getResultOf finds the result of a configuration, and null before it has one': async ({ store, peer }) => {
+    const [a, b] = [makeConfiguration(), makeConfiguration()];
+    await store.saveConfiguration(a);
+    await store.saveConfiguration(b);
+    expect(await peer.getResultOf(a.id)).toBeNull();
+    const result = makeResultFor(a);
+    await store.saveResult(result);
+    expect(await peer.getResultOf(a.id)).toStrictEqual(result);
+    expect(await peer.getResultOf(b.id)).toBeNull();
+  },
+
   'saveResult refuses an id taken by the result of another configuration': async ({ store, peer }) => {
     const pipelineId = randomUUID();
     const a = makeConfiguration({ pipelineId });
