@@ -243,7 +243,7 @@ async function main(command) {
       return 0;
     }
     case 'stop':
-      console.log((await stopFerretDb()) ? 'stopped' : 'not running');
+      console.log((await stopFerretDb()) ? 'FerretDB stopped' : 'FerretDB was not running');
       return 0;
     case 'status': {
       const running = ferretDbStatus();

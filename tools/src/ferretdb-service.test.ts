@@ -57,7 +57,7 @@ describe(`the local FerretDB ${FERRETDB_VERSION}`, () => {
 
     const { dataDir } = JSON.parse(readFileSync(join(cache, 'run', 'ferretdb.json'), 'utf8')) as { dataDir: string };
     expect(existsSync(dataDir)).toBe(true);
-    expect(cli('stop').stdout).toBe('stopped');
+    expect(cli('stop').stdout).toBe('FerretDB stopped');
     expect(existsSync(dataDir)).toBe(false);
     await expect(ping(uri!)).rejects.toThrow();
     expect(cli('status')).toMatchObject({ code: 1, stdout: 'not running' });
