@@ -163,7 +163,7 @@ async function overhead() {
   const outside = rest.map((r) => r.outside);
   console.log(`\n(a) loop overhead, ${args.bus} bus, ${rest.length} iterations of a one-epoch network (diabetes, 442 rows)`);
   console.log(`first iteration: ${first!.total.toFixed(0)} ms in all (backend start-up, features prepared), ${first!.training} ms training`);
-  console.log(`outside training per iteration: p50 ${quantile(outside, 0.5).toFixed(1)} ms, p95 ${quantile(outside, 0.95).toFixed(1)} ms (target p50 <= 20 ms)`);
+  console.log(`outside training per iteration: p50 ${quantile(outside, 0.5).toFixed(1)} ms, p95 ${quantile(outside, 0.95).toFixed(1)} ms (target p50 <= ${args.bus === 'kafka' ? 150 : 20} ms)`);
   console.log(`training per iteration: p50 ${quantile(rest.map((r) => r.training), 0.5)} ms`);
   // The config and llm stages read the dataset's whole history: a growing overhead shows here.
   const tenth = Math.max(1, Math.floor(outside.length / 5));
