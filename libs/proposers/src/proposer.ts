@@ -13,6 +13,8 @@ export interface TrialRecord {
   value?: number;
   /** Who proposed it (`llm`, `tpe`, `random`, ...); informative only. */
   source?: string;
+  /** Why the training failed, when it did; an LLM proposer shows it so it can avoid the cause. */
+  error?: string;
 }
 
 /** What a proposer is asked: the next configuration to train, given everything tried so far. */
@@ -44,6 +46,23 @@ export interface Proposal {
   source: 'tpe' | 'random' | (string & {});
   /** A short human-readable reason, shown in status output and stored with the configuration. */
   rationale?: string;
+  /**
+   * What the LLM calls behind this proposal cost, summed over every call made for it (repairs
+   * included, and calls whose answer was rejected before a fallback). Absent when no LLM was asked.
+   */
+  llm?: ProposalLlmUsage;
+  /** Why the proposal is not what was asked for (a fallback, a repaired answer); stored with it. */
+  note?: string;
+}
+
+/** Usage of the LLM behind one proposal; stored with the configuration and added to the pipeline's tokens. */
+export interface ProposalLlmUsage {
+  /** The model that answered (as the API reports it). */
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** Wall time of all the calls, retries and waits included. */
+  latencyMs: number;
 }
 
 /**

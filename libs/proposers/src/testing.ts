@@ -12,6 +12,18 @@ import type { Proposal, ProposalRequest, Proposer, TrialRecord } from './propose
 import { samplePriorAssignment } from './sample.ts';
 import { createSearchSpace, type SearchSpace } from './search-space.ts';
 import { accuracyObjective } from './synthetic.ts';
+export {
+  credentialOf,
+  fakeReplies,
+  sampledReply,
+  startFakeMessagesApi,
+  toolInputSchema,
+  userText,
+  type FakeMessagesApi,
+  type FakeMessagesApiOptions,
+  type FakeReply,
+  type RecordedRequest,
+} from './fake-messages-api.ts';
 
 export {
   accuracyObjective,
