@@ -34,7 +34,7 @@ const metrics = { accuracy: 0.96, f1: 0.95, confusionMatrix: { size: 2, values: 
 
 /** One valid payload per message type of the flow. */
 const examples: { [T in MessageType]: PayloadOf<T> } = {
-  GET_CONFIGURATION: { datasetKey: 'sha256:abc', strategy: 'tpe', kpi, profile },
+  GET_CONFIGURATION: { datasetKey: 'sha256:abc', strategy: 'hybrid', kpi, profile, llmTokensLeft: 5000 },
   GENERATE_NEW_LLM_CONFIGURATION: {
     datasetKey: 'sha256:abc',
     strategy: 'llm',
@@ -42,13 +42,17 @@ const examples: { [T in MessageType]: PayloadOf<T> } = {
     profile,
     history: { groups: [] },
     historyText: 'no earlier configurations',
+    llmTokensLeft: 0,
   },
   NEW_LLM_CONFIGURATION_READY: {
     configurationId: 'c1',
     configuration,
     hash: 'h1',
     layerCount: 1,
-    source: 'tpe',
+    source: 'llm-repaired',
+    rationale: 'wider than the best one-layer run',
+    llm: { model: 'claude-sonnet-5-5', inputTokens: 2400, outputTokens: 180, latencyMs: 2931.5 },
+    note: 'repaired after 1 rejected answer(s): ...',
   },
   GENERATE_MODEL: { configurationId: 'c1', configuration, profile, seed: 42 },
   MODEL_READY: { configurationId: 'c1', modelUri: 'file:///m/model.json', parameterCount: 515 },
@@ -97,6 +101,7 @@ const examples: { [T in MessageType]: PayloadOf<T> } = {
     },
     iterationsUsed: 3,
     elapsedMs: 12000,
+    llmTokens: 7740,
   },
   STAGE_FAILED: {
     stage: 'predict',
@@ -171,6 +176,18 @@ describe('message catalog', () => {
     expect(() => createMessage(type, { ...init, payload: payload as never })).toThrow(field);
     const raw = JSON.stringify({ ...createMessage(type, { ...init, payload: examples[type] as never }), payload });
     if (!raw.includes('null')) expect(() => parseMessage(raw)).toThrow(field);
+  });
+
+  it('takes the LLM fields as optional additions, so records without them still parse', () => {
+    const { llm: _llm, note: _note, rationale: _rationale, ...bare } = examples.NEW_LLM_CONFIGURATION_READY;
+    expect(createMessage('NEW_LLM_CONFIGURATION_READY', { ...init, payload: { ...bare, source: 'tpe' } }).payload).toEqual({ ...bare, source: 'tpe' });
+    const { llmTokensLeft: _left, ...noBudget } = examples.GET_CONFIGURATION;
+    expect(createMessage('GET_CONFIGURATION', { ...init, payload: noBudget }).payload).toEqual(noBudget);
+    const { llmTokens: _tokens, ...noTokens } = examples.PIPELINE_FINISHED;
+    expect(createMessage('PIPELINE_FINISHED', { ...init, payload: noTokens }).payload).toEqual(noTokens);
+    const badUsage = { ...examples.NEW_LLM_CONFIGURATION_READY, llm: { model: 'm', inputTokens: -1, outputTokens: 0, latencyMs: 0 } };
+    expect(() => createMessage('NEW_LLM_CONFIGURATION_READY', { ...init, payload: badUsage })).toThrow(/payload.llm.inputTokens/);
+    expect(() => createMessage('GET_CONFIGURATION', { ...init, payload: { ...noBudget, llmTokensLeft: 1.5 } })).toThrow(/payload.llmTokensLeft/);
   });
 
   it('keeps a given id and attempt, so a re-sent command can be de-duplicated', () => {

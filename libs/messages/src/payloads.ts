@@ -12,11 +12,19 @@ const ResolvedStrategy = Strategy.exclude(['auto']);
 
 const KpiRef = z.object({ metric: MetricName, target: z.number() });
 
+/**
+ * LLM tokens the pipeline may still spend (`budget.maxLlmTokens` minus what it spent), when it
+ * has such a budget. At 0 the llm stage asks TPE instead of the LLM. Optional and additive:
+ * absent means no token budget.
+ */
+const LlmTokensLeft = z.int().min(0).optional();
+
 export const GetConfiguration = z.object({
   datasetKey: z.string().min(1),
   strategy: ResolvedStrategy,
   kpi: KpiRef,
   profile: DatasetProfile,
+  llmTokensLeft: LlmTokensLeft,
 });
 export type GetConfiguration = z.infer<typeof GetConfiguration>;
 
@@ -29,6 +37,7 @@ export const GenerateNewLlmConfiguration = z.object({
   history: JsonObject,
   /** The same summary as compact text, ready for a prompt. */
   historyText: z.string(),
+  llmTokensLeft: LlmTokensLeft,
 });
 export type GenerateNewLlmConfiguration = z.infer<typeof GenerateNewLlmConfiguration>;
 
@@ -42,6 +51,15 @@ export const ConfigurationSource = z.enum([
 ]);
 export type ConfigurationSource = z.infer<typeof ConfigurationSource>;
 
+/** What the LLM calls behind one proposal cost (repairs included). */
+export const LlmUsage = z.object({
+  model: z.string().min(1),
+  inputTokens: z.int().min(0),
+  outputTokens: z.int().min(0),
+  latencyMs: z.number().min(0),
+});
+export type LlmUsage = z.infer<typeof LlmUsage>;
+
 export const NewLlmConfigurationReady = z.object({
   configurationId: z.string().min(1),
   configuration: JsonObject,
@@ -49,6 +67,10 @@ export const NewLlmConfigurationReady = z.object({
   layerCount: z.int().min(1),
   source: ConfigurationSource,
   rationale: z.string().optional(),
+  /** Present when an LLM was asked; the orchestrator adds its tokens to the pipeline's. */
+  llm: LlmUsage.optional(),
+  /** Why the proposal is not the LLM's first answer (a repair, a fallback), when it is not. */
+  note: z.string().optional(),
 });
 export type NewLlmConfigurationReady = z.infer<typeof NewLlmConfigurationReady>;
 
@@ -136,6 +158,8 @@ export const PipelineFinished = z.object({
   elapsedMs: z.number().nonnegative(),
   requestId: z.string().optional(),
   error: WireError.optional(),
+  /** LLM tokens (input + output) the pipeline's proposals cost, when an LLM was asked. */
+  llmTokens: z.int().min(0).optional(),
 });
 export type PipelineFinished = z.infer<typeof PipelineFinished>;
 
