@@ -42,6 +42,8 @@ export async function connectPlatform(env: ServiceEnv, options: { clientId: stri
     partitions: env.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: env.KAFKA_REPLICATION_FACTOR,
     createTopics: env.KAFKA_CREATE_TOPICS,
+    // Heartbeats at a tenth of the session, as kafkajs's defaults are (30 s / 3 s).
+    consumer: { sessionTimeout: env.KAFKA_SESSION_TIMEOUT_MS, heartbeatInterval: Math.round(env.KAFKA_SESSION_TIMEOUT_MS / 10) },
     logger: options.logger.child({ component: 'kafka' }),
   });
   return {

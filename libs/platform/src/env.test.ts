@@ -12,7 +12,13 @@ describe('the environment of a stage service', () => {
       MONGODB_URI: 'mongodb://127.0.0.1:27017/adaptive_pipeline',
       ARTIFACTS_URI: 'gridfs://artifacts',
       HEALTH_PORT: 8080,
+      KAFKA_SESSION_TIMEOUT_MS: 30_000,
     });
+  });
+
+  it('refuses a session timeout the broker would refuse', () => {
+    expect(parseEnv(ServiceEnv, { KAFKA_SESSION_TIMEOUT_MS: '10000' }).KAFKA_SESSION_TIMEOUT_MS).toBe(10_000);
+    expect(() => parseEnv(ServiceEnv, { KAFKA_SESSION_TIMEOUT_MS: '3000' })).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
   });
 
   it('reads brokers as a list and flags as booleans', () => {

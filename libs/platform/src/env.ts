@@ -16,7 +16,8 @@ const list = z
  * The environment every stage service reads (defaults in parentheses), documented in the README:
  * KAFKA_BROKERS (127.0.0.1:9092, comma-separated), KAFKA_CLIENT_ID (adaptive-pipeline-<stage>),
  * KAFKA_SSL (false), KAFKA_SASL_MECHANISM / _USERNAME / _PASSWORD, KAFKA_TOPIC_PARTITIONS (3),
- * KAFKA_REPLICATION_FACTOR (1), KAFKA_CREATE_TOPICS (true), MONGODB_URI
+ * KAFKA_REPLICATION_FACTOR (1), KAFKA_CREATE_TOPICS (true), KAFKA_SESSION_TIMEOUT_MS (30000: how
+ * long the partitions of a consumer that died without leaving wait for another), MONGODB_URI
  * (mongodb://127.0.0.1:27017/adaptive_pipeline), MONGODB_DB (the URI's database), ARTIFACTS_URI
  * (gridfs://artifacts: GridFS in that database, shared by every host; or file:///a/directory),
  * LOG_LEVEL (info), HEALTH_HOST (0.0.0.0), HEALTH_PORT (8080; 0 picks a free one).
@@ -31,6 +32,8 @@ export const ServiceEnv = z.object({
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
   KAFKA_CREATE_TOPICS: flag(true),
+  // The broker's default group.min.session.timeout.ms is 6 s; below that it refuses to join.
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
