@@ -64,7 +64,7 @@ it('summarises the dataset history by layer count and lists this pipeline’s at
   const request = createMessage('GET_CONFIGURATION', {
     pipelineId: 'mine',
     iteration: 3,
-    payload: { datasetKey: 'sha256:wine', strategy: 'tpe', kpi: { metric: 'accuracy', target: 0.97 }, profile },
+    payload: { datasetKey: 'sha256:wine', strategy: 'tpe', kpi: { metric: 'accuracy', target: 0.97 }, profile, llmTokensLeft: 1234 },
   });
   await bus.publish(Topics.config, [{ key: 'mine', value: JSON.stringify(request), headers: { type: request.type, id: request.id } }]);
   await bus.whenIdle();
@@ -72,7 +72,7 @@ it('summarises the dataset history by layer count and lists this pipeline’s at
   const reply = out.find((m) => m.type === 'GENERATE_NEW_LLM_CONFIGURATION');
   expect(reply).toBeDefined();
   if (reply?.type !== 'GENERATE_NEW_LLM_CONFIGURATION') return;
-  expect(reply).toMatchObject({ pipelineId: 'mine', iteration: 3, causationId: request.id, payload: { strategy: 'tpe', profile: { rows: 178 } } });
+  expect(reply).toMatchObject({ pipelineId: 'mine', iteration: 3, causationId: request.id, payload: { strategy: 'tpe', profile: { rows: 178 }, llmTokensLeft: 1234 } });
   const { summary, attempts } = reply.payload.history as { summary: { total: number; groups: { layerCount: number; count: number; best: number | null; failed: number }[] }; attempts: { iteration: number; status: string }[] };
   expect(summary.total).toBe(5);
   expect(summary.groups.map((g) => [g.layerCount, g.count, g.best, g.failed])).toEqual([

@@ -32,12 +32,23 @@ const strategyOf = (p: PipelineRecord) => (p.strategy === 'auto' ? 'tpe' : p.str
 /** Seed of the network's initial weights in an iteration; the split seed stays the pipeline's. */
 export const modelSeed = (p: PipelineRecord, iteration: number) => (p.seed * 1009 + iteration) % 2 ** 31;
 
+/** LLM tokens the pipeline may still spend, when its budget has `maxLlmTokens`. */
+export const llmTokensLeft = (p: PipelineRecord) =>
+  p.budget.maxLlmTokens === undefined ? undefined : Math.max(0, p.budget.maxLlmTokens - p.llmTokens);
+
 export function getConfiguration(p: PipelineRecord, causationId: string | null): AnyMessage {
+  const left = llmTokensLeft(p);
   return command(
     'GET_CONFIGURATION',
     p,
     p.iteration,
-    { datasetKey: p.profile!.datasetKey, strategy: strategyOf(p), kpi: kpiOf(p), profile: p.profile! },
+    {
+      datasetKey: p.profile!.datasetKey,
+      strategy: strategyOf(p),
+      kpi: kpiOf(p),
+      profile: p.profile!,
+      ...(left === undefined ? {} : { llmTokensLeft: left }),
+    },
     causationId,
   );
 }
@@ -116,6 +127,7 @@ export function pipelineFinished(
       elapsedMs: Math.max(0, finished - started),
       ...(p.requestId ? { requestId: p.requestId } : {}),
       ...(p.error ? { error: p.error } : {}),
+      ...(p.llmTokens > 0 ? { llmTokens: p.llmTokens } : {}),
     },
   });
 }

@@ -6,6 +6,7 @@ import {
   type AnyMessage,
   type DatasetProfile,
   type MessageOf,
+  type LlmUsage,
   type Metrics,
 } from '@apo/messages';
 import { runStage, silentLogger } from '@apo/runtime';
@@ -98,7 +99,7 @@ async function reply<T extends AnyMessage['type']>(to: AnyMessage, type: T, payl
 }
 
 /** Plays config/llm, build-model, prepare-features and predict for one iteration. */
-async function iteration(request: AnyMessage, validation: Metrics, test: Metrics = validation) {
+async function iteration(request: AnyMessage, validation: Metrics, test: Metrics = validation, llm?: LlmUsage) {
   const configurationId = `c-${request.iteration}`;
   // The llm stage saves each configuration before it announces it.
   await store.saveConfiguration({
@@ -111,11 +112,21 @@ async function iteration(request: AnyMessage, validation: Metrics, test: Metrics
     hash: `h${request.iteration}`,
     source: 'tpe',
     rationale: null,
-    llm: null,
+    llm: llm ?? null,
     note: null,
     createdAt: new Date().toISOString(),
   });
-  await reply(request, 'NEW_LLM_CONFIGURATION_READY', { configurationId, configuration, hash: `h${request.iteration}`, layerCount: 1, source: 'tpe' });
+  const ready = await reply(request, 'NEW_LLM_CONFIGURATION_READY', {
+    configurationId,
+    configuration,
+    hash: `h${request.iteration}`,
+    layerCount: 1,
+    source: llm ? 'llm' : 'tpe',
+    ...(llm ? { llm } : {}),
+  });
+  // At-least-once delivery: the same announcement again must not count its tokens twice.
+  await bus.publish(Topics.config, [{ key: ready.pipelineId, value: JSON.stringify(ready), headers: { type: ready.type, id: ready.id } }]);
+  await bus.whenIdle();
   const [build, prepare] = [ofType('GENERATE_MODEL').at(-1)!, ofType('PREPARE_FEATURES').at(-1)!];
   await Promise.all([
     reply(build, 'MODEL_READY', { configurationId, modelUri: `file:///m/${configurationId}`, parameterCount: 10 }),
@@ -126,6 +137,30 @@ async function iteration(request: AnyMessage, validation: Metrics, test: Metrics
 }
 
 describe('orchestrator', () => {
+  it('adds each proposal\'s LLM tokens to the pipeline, passes what is left of maxLlmTokens on, and reports the total', async () => {
+    const first = await startPipeline({ strategy: 'llm', budget: { maxIterations: 3, maxLlmTokens: 3000 } });
+    expect(first.payload).toMatchObject({ strategy: 'llm', llmTokensLeft: 3000 });
+    const usage = (inputTokens: number, outputTokens: number): LlmUsage => ({ model: 'claude-test', inputTokens, outputTokens, latencyMs: 900 });
+    await iteration(first, { accuracy: 0.5 }, { accuracy: 0.5 }, usage(2000, 200));
+    const second = ofType('GET_CONFIGURATION').at(-1)!;
+    expect(second.iteration).toBe(2);
+    expect(second.payload.llmTokensLeft).toBe(800);
+    expect((await store.getPipeline(first.pipelineId))!.llmTokens).toBe(2200);
+    await iteration(second, { accuracy: 0.6 }, { accuracy: 0.6 }, usage(1000, 100));
+    const third = ofType('GET_CONFIGURATION').at(-1)!;
+    expect(third.payload.llmTokensLeft).toBe(0);
+    await iteration(third, { accuracy: 0.7 });
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({ outcome: 'budget_exhausted', llmTokens: 3300 });
+  });
+
+  it('sends no token budget without maxLlmTokens, and no llmTokens when no LLM was asked', async () => {
+    const request = await startPipeline({ budget: { maxIterations: 1 } });
+    expect(request.payload).not.toHaveProperty('llmTokensLeft');
+    await iteration(request, { accuracy: 0.5 });
+    expect(ofType('PIPELINE_FINISHED')[0]!.payload).not.toHaveProperty('llmTokens');
+  });
+
   it('saves the request with the dataset profile, then asks for a configuration', async () => {
     const request = await startPipeline({ budget: { maxIterations: 3 } });
     expect(request.payload).toMatchObject({ datasetKey: 'sha256:iris', strategy: 'tpe', kpi: { metric: 'accuracy', target: 0.9 } });

@@ -187,7 +187,13 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
         modelUri: null,
         featuresUri: null,
       };
-      const building = await update(p, { step: 'building', state: withCurrent(p, it) });
+      // The tokens are counted here, once: this update happens once per iteration (step guard).
+      const usage = message.payload.llm;
+      const building = await update(p, {
+        step: 'building',
+        state: withCurrent(p, it),
+        ...(usage ? { llmTokens: p.llmTokens + usage.inputTokens + usage.outputTokens } : {}),
+      });
       return buildAndPrepare(building, it, message.id);
     },
 
