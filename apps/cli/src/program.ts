@@ -52,7 +52,7 @@ export function buildProgram(io: Io): Command {
     .requiredOption('--kpi <kpi>', 'e.g. "accuracy>=0.97", "rmse<=55"')
     .option('--target <column>', 'target column (default: the last one)')
     .option('--task <task>', 'classification or regression (default: from the KPI)')
-    .addOption(new Option('--strategy <strategy>', 'how configurations are proposed').choices(['auto', 'tpe', 'random']))
+    .addOption(new Option('--strategy <strategy>', 'how configurations are proposed (auto: llm when ANTHROPIC_API_KEY is set, else tpe)').choices(['auto', 'llm', 'tpe', 'random', 'hybrid']))
     .option('--max-iterations <n>', 'configurations to try at most (default 20)', integer('--max-iterations'))
     .option('--max-minutes <n>', 'wall-clock budget in minutes', Number)
     .option('--seed <n>', 'seed of the split and of every training (default 42)', integer('--seed'))

@@ -11,7 +11,7 @@ const BIN = fileURLToPath(new URL('../bin/apo.mjs', import.meta.url));
 /** Runs `apo` as a user would: a child process with its own working directory. */
 function apo(cwd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0', ANTHROPIC_API_KEY: '' } });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

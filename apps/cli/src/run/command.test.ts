@@ -28,7 +28,15 @@ describe('apo run', () => {
     expect(out).toMatch(/^best: iteration \d+, validation accuracy (0\.9\d+|1\.0000) \(target >= 0\.9\), test accuracy \d\.\d{4}$/m);
   }, 300_000);
 
-  it('refuses bad input before any training, with exit code 2 and the reason', async () => {
+  it('--strategy llm without ANTHROPIC_API_KEY warns once and proposes with tpe', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apo-run-'));
+    const { code, out, err } = await apo(dir, 'run', '--strategy', 'llm', '--dataset', 'builtin:iris', '--kpi', 'accuracy>=0.5', '--max-iterations', '1', '--data-dir', join(dir, '.apo'));
+    expect(err).toBe('warning: ANTHROPIC_API_KEY is not set, so --strategy llm proposes with tpe\n');
+    expect(out).toMatch(/^iteration 1: tpe proposes /m);
+    expect(code).toBe(0);
+  }, 300_000);
+
+    it('refuses bad input before any training, with exit code 2 and the reason', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'apo-run-'));
     writeFileSync(join(dir, 'one-class.csv'), 'a,b,label\n' + Array.from({ length: 20 }, (_, i) => `${i},${i * 2},yes`).join('\n'));
     const outside = await apo(dir, 'run', '--dataset', '../elsewhere.csv', '--kpi', 'accuracy>=0.9', '--data-dir', join(dir, '.apo'));

@@ -10,6 +10,7 @@ import {
   type PipelineFinished,
 } from '@apo/messages';
 import type { BackendName } from '@apo/ml';
+import type { AnthropicProposerOptions } from '@apo/proposers';
 import { createLogger } from '@apo/runtime';
 import type { Io } from '../program.ts';
 import { startEmbedded } from './embedded.ts';
@@ -34,11 +35,19 @@ export interface RunOptions {
   tty: boolean;
 }
 
+/**
+ * What `apo run` gets from the process beyond `Io`: the LLM settings `main.ts` parsed from
+ * ANTHROPIC_*. `main.ts` passes them on the same object as its `Io`, and tests pass their own.
+ */
+export interface RunIo extends Io {
+  llm?: AnthropicProposerOptions | null;
+}
+
 /** Exit codes of `apo run`: scripts can tell a met KPI from a spent budget from bad input. */
 export const EXIT = { succeeded: 0, failed: 1, badInput: 2, budgetExhausted: 3, cancelled: 4 } as const;
 
 /** `apo run`: every stage in this process until the pipeline finishes. */
-export async function runPipeline(options: RunOptions, io: Io): Promise<number> {
+export async function runPipeline(options: RunOptions, io: RunIo): Promise<number> {
   const requestId = `apo-run-${randomUUID()}`;
   let start;
   try {
@@ -60,6 +69,11 @@ export async function runPipeline(options: RunOptions, io: Io): Promise<number> 
     return EXIT.badInput;
   }
 
+  if ((start.strategy === 'llm' || start.strategy === 'hybrid') && !io.llm) {
+    // The llm stage logs this too, but below the default log level; say it once, plainly.
+    io.err(`warning: ANTHROPIC_API_KEY is not set, so --strategy ${start.strategy} proposes with tpe\n`);
+  }
+
   // Stage logs go to stderr as JSON (or nowhere below the chosen level); progress goes to stdout.
   const logger = createLogger({
     name: 'apo',
@@ -76,6 +90,7 @@ export async function runPipeline(options: RunOptions, io: Io): Promise<number> 
     dataDir: options.dataDir,
     dataRoot: options.dataRoot,
     logger,
+    llm: io.llm ?? null,
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.tty
       ? {

@@ -10,7 +10,7 @@ import { loadDataset, profileDataset, selectBackend, type BackendName, type Sele
 import { orchestratorHandlers } from '@apo/orchestrator';
 import { predictHandlers, type TrainingProgress } from '@apo/predict';
 import { prepareFeaturesHandlers } from '@apo/prepare-features';
-import { RandomProposer, TpeProposer, type Proposer } from '@apo/proposers';
+import { AnthropicProposer, RandomProposer, TpeProposer, type AnthropicProposerOptions, type Proposer } from '@apo/proposers';
 import { runStage, type Logger, type StageHandlers } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
 import type { Bus, Subscription } from '@apo/bus';
@@ -29,6 +29,8 @@ export interface EmbeddedOptions {
   store?: Store;
   /** Replaces the default offline proposers by strategy (benchmarks narrow their search space). */
   proposers?: { tpe?: Proposer; random?: Proposer };
+  /** The LLM (from ANTHROPIC_* in the CLI's main.ts); without it `llm` and `hybrid` fall back to TPE and `auto` means `tpe`. */
+  llm?: AnthropicProposerOptions | null;
 }
 
 /** Every stage of the pipeline in this process: the in-memory bus, SQLite, a local artifact directory. */
@@ -50,18 +52,24 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   let backend: Promise<SelectedBackend> | undefined;
   const ready = () => (backend ??= selectBackend(options.backend ? { prefer: options.backend } : {}));
   const dataRoot = resolve(options.dataRoot);
+  const tpe = options.proposers?.tpe ?? new TpeProposer();
+  const proposers = {
+    tpe,
+    random: options.proposers?.random ?? new RandomProposer(),
+    ...(options.llm ? { llm: new AnthropicProposer({ ...options.llm, fallback: tpe }) } : {}),
+  };
 
   const stages: [StageName, StageHandlers][] = [
     [
       'orchestrator',
       orchestratorHandlers({
         store,
-        autoStrategy: 'tpe',
+        autoStrategy: options.llm ? 'llm' : 'tpe',
         profileDataset: async (dataset, { task }) => profileDataset(await loadDataset(dataset, { dataRoot }), { task }),
       }),
     ],
     ['config', configHandlers({ store })],
-    ['llm', llmHandlers({ store, proposers: { tpe: new TpeProposer(), random: new RandomProposer(), ...options.proposers } })],
+    ['llm', llmHandlers({ store, proposers })],
     ['build-model', buildModelHandlers({ artifacts, ready })],
     ['prepare-features', prepareFeaturesHandlers({ artifacts, dataRoot })],
     ['predict', predictHandlers({ artifacts, store, ready, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) })],

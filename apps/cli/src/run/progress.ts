@@ -15,7 +15,9 @@ export function progressLine(message: AnyMessage, metric: MetricName): string | 
       } catch {
         notation = JSON.stringify(message.payload.configuration);
       }
-      return `${it}: ${message.payload.source} proposes ${notation}`;
+      const { llm } = message.payload;
+      const cost = llm ? ` (${llm.model}: ${llm.inputTokens + llm.outputTokens} tokens, ${(llm.latencyMs / 1000).toFixed(1)} s)` : '';
+      return `${it}: ${message.payload.source} proposes ${notation}${cost}`;
     }
     case 'MODEL_READY':
       return `${it}: model built (${message.payload.parameterCount.toLocaleString('en-US')} parameters)`;

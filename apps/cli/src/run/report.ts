@@ -45,6 +45,7 @@ export function finishedSummary(finished: PipelineFinished): string {
     `reason: ${finished.reason}`,
     `iterations: ${finished.iterationsUsed}, ${(finished.elapsedMs / 1000).toFixed(1)} s`,
   ];
+  if (finished.llmTokens) lines.push(`llm tokens: ${finished.llmTokens.toLocaleString('en-US')} (input + output)`);
   if (finished.best) {
     const direction = METRICS[metric].direction === 'maximize' ? '>=' : '<=';
     lines.push(
