@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runPipeline } from './run/command.ts';
+import { addScheduleCommand } from './schedule/command.ts';
 import {
   Catalog,
   InvalidMessageError,
@@ -92,6 +93,8 @@ export function buildProgram(io: Io): Command {
         io.out(`${name.padEnd(9)} ${m.task.padEnd(15)} ${m.direction === 'maximize' ? `${name}>=target` : `${name}<=target`}\n`);
       }
     });
+
+  addScheduleCommand(program, io);
 
   return program;
 }

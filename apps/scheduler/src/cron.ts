@@ -25,7 +25,7 @@ export function parseCron(cron: string, timezone: string | null): CronSchedule {
   try {
     pattern = new Cron(cron, { timezone: timezone ?? 'UTC', mode: '5-part', paused: true });
   } catch (err) {
-    throw new InvalidScheduleError(`cron: "${cron}" is not a cron expression: ${(err as Error).message}`, { cause: err });
+    throw new InvalidScheduleError(`cron: "${cron}" is not a cron expression (minute hour day month weekday): ${(err as Error).message}`, { cause: err });
   }
   return { next: (after) => pattern.nextRun(after) };
 }
