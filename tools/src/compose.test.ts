@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { KAFKA_VERSION } from '../services/kafka.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const STAGES = ['orchestrator', 'config', 'llm', 'build-model', 'prepare-features', 'predict'];
+// The six stages of the flow and the scheduler, which starts pipelines from cron schedules.
+const STAGES = ['orchestrator', 'config', 'llm', 'build-model', 'prepare-features', 'predict', 'scheduler'];
 
 interface ComposeService {
   image?: string;
@@ -24,7 +25,7 @@ const compose = parse(readFileSync(`${ROOT}/docker-compose.yml`, 'utf8'), { merg
 };
 
 describe('docker-compose.yml', () => {
-  it('runs Kafka of the tested version, MongoDB 7 and one service per stage', () => {
+  it('runs Kafka of the tested version, MongoDB 7 and one service per stage and the scheduler', () => {
     expect(Object.keys(compose.services).sort()).toEqual([...STAGES, 'kafka', 'kafka-init', 'mongodb'].sort());
     expect(compose.services['kafka']!.image).toBe(`apache/kafka:${KAFKA_VERSION}`);
     expect(compose.services['mongodb']!.image).toBe('mongo:7');
