@@ -1,57 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { consoleProduce } from '../services/kafka.mjs';
+import { STAGES, groupsStable, isReady, kafkaClient, startStage, tails, until as poll, watchFinished, type StageProcess } from './stage-processes.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const STAGES = ['orchestrator', 'config', 'llm', 'build-model', 'prepare-features', 'predict'] as const;
-
-interface Service {
-  stage: string;
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-const services: Service[] = [];
-
-/** One stage as its own OS process, the way `npm start -w @apo/<stage>` runs it. */
-function startService(stage: string, env: Record<string, string>): Service {
-  const child = spawn(process.execPath, ['--import', 'tsx', `apps/${stage}/src/main.ts`], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let rest = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const text = rest + chunk.toString();
-    const parts = text.split('\n');
-    rest = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr!.on('data', (chunk: Buffer) => lines.push(`stderr: ${chunk.toString()}`));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { stage, child, lines, exited };
-}
-
-async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      const logs = services.map((s) => `--- ${s.stage}\n${s.lines.slice(-15).join('\n')}`).join('\n');
-      throw new Error(`timed out waiting for ${what}\n${logs}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const services: StageProcess[] = [];
+const until = <T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined) =>
+  poll(what, timeoutMs, check, () => tails(services));
 
 afterAll(async () => {
   for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
@@ -71,33 +29,13 @@ describe('the six stages as separate processes on Kafka and MongoDB', () => {
       HEALTH_PORT: '0',
       LOG_LEVEL: 'info',
     };
-    for (const stage of STAGES) services.push(startService(stage, env));
-    await until('every stage to be ready', 120_000, () =>
-      services.every((s) => s.lines.some((l) => l.includes(`"msg":"${s.stage} ready"`))) ? true : undefined,
-    );
-
-    // New consumer groups start at the end of their topics: wait until each has joined.
-    const kafka = new Kafka({ brokers: [brokers], clientId: 'e2e-observer', logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    const groups = STAGES.map((s) => `adaptive-pipeline-${s}`);
-    await until('every consumer group to be stable', 120_000, async () => {
-      const { groups: described } = await admin.describeGroups(groups);
-      return described.every((g) => g.state === 'Stable' && g.members.length > 0) ? true : undefined;
-    });
-    await admin.disconnect();
+    for (const stage of STAGES) services.push(startStage(stage, env));
+    await until('every stage to be ready', 120_000, () => (services.every(isReady) ? true : undefined));
+    const kafka = kafkaClient(brokers, 'e2e-observer');
+    await groupsStable(kafka);
 
     const requestId = `e2e-${randomUUID()}`;
-    const finished: Record<string, unknown>[] = [];
-    const consumer = kafka.consumer({ groupId: `e2e-observer-${requestId}`, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'adaptive-pipeline-notifications', fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const value = JSON.parse(message.value!.toString()) as { type: string; payload: Record<string, unknown> };
-        if (value.type === 'PIPELINE_FINISHED' && value.payload['requestId'] === requestId) finished.push(value.payload);
-      },
-    });
+    const watch = await watchFinished(kafka, `e2e-observer-${requestId}`);
 
     // What a user pastes into kafka-console-producer.sh, sent by that very class.
     const start = JSON.stringify({
@@ -109,8 +47,8 @@ describe('the six stages as separate processes on Kafka and MongoDB', () => {
     });
     await consoleProduce({ brokers, topic: 'adaptive-pipeline-workflow', lines: [start] });
 
-    const payload = await until('PIPELINE_FINISHED', 240_000, () => finished[0]);
-    await consumer.disconnect();
+    const payload = await until('PIPELINE_FINISHED', 240_000, () => watch.finished.get(requestId));
+    await watch.stop();
     expect(payload).toMatchObject({ outcome: 'succeeded', kpi: { metric: 'accuracy', target: 0.9 } });
     const best = payload['best'] as { modelUri: string; validation: Record<string, number> };
     expect(best.validation['accuracy']).toBeGreaterThanOrEqual(0.9);
