@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runPipeline } from './run/command.ts';
+import { addOperatorCommands, type OperatorDefaults } from './operate/command.ts';
 import { addScheduleCommand } from './schedule/command.ts';
 import {
   Catalog,
@@ -18,6 +19,8 @@ export interface Io {
   /** Whether `out` is a terminal: live bars there, plain lines in a pipe. */
   tty?: boolean;
   cwd?: string;
+  /** KAFKA_BROKERS and MONGODB_URI of the operator's environment: defaults of start, list, status, watch. */
+  services?: OperatorDefaults;
 }
 
 /** The `apo` command line. Each command returns its exit code through `exitCode`. */
@@ -95,6 +98,7 @@ export function buildProgram(io: Io): Command {
     });
 
   addScheduleCommand(program, io);
+  addOperatorCommands(program, io, io.services);
 
   return program;
 }

@@ -1,20 +1,11 @@
 import { InvalidScheduleError, defineSchedule, resumeChanges } from '@apo/scheduler';
-import { MongoStore, RecordNotFoundError, SqliteStore, type ScheduleRecord, type Store } from '@apo/store';
+import { RecordNotFoundError, type ScheduleRecord, type Store } from '@apo/store';
 import type { Command } from 'commander';
 import type { Io } from '../program.ts';
-
-interface StoreOptions {
-  dataDir: string;
-  mongodbUri?: string;
-}
+import { openStore, type StoreOptions } from '../store-options.ts';
 
 /** Exit code of a refused request (bad input, unknown name), as `apo check` and `apo run` use. */
 const BAD_INPUT = 2;
-
-/** The store the scheduler service reads: MongoDB when a URI is given, else the data directory's SQLite file. */
-async function openStore(options: StoreOptions): Promise<Store> {
-  return options.mongodbUri ? MongoStore.connect({ uri: options.mongodbUri }) : SqliteStore.open({ dataDir: options.dataDir });
-}
 
 function describe(s: ScheduleRecord): string[] {
   return [s.name, s.cron, s.timezone ?? 'UTC', s.enabled ? 'active' : 'paused', s.enabled ? (s.nextRunAt ?? '-') : '-', s.lastTickAt ?? '-'];
