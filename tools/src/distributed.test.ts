@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,8 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { consoleProduce } from '../services/kafka.mjs';
+
+const APO = new URL('../../apps/cli/bin/apo.mjs', import.meta.url).pathname;
 import { STAGES, groupsStable, isReady, kafkaClient, startStage, tails, until as poll, watchFinished, type StageProcess } from './stage-processes.ts';
 
 const services: StageProcess[] = [];
@@ -16,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('the six stages as separate processes on Kafka and MongoDB', () => {
-  it('a start message typed into Kafka’s console producer ends in PIPELINE_FINISHED succeeded, recorded in MongoDB', async () => {
+  it('a start message typed into Kafka’s console producer ends in PIPELINE_FINISHED succeeded, recorded in MongoDB; apo start and apo watch do the same', async () => {
     const brokers = inject('KAFKA_BROKERS');
     const db = `e2e_${randomUUID().slice(0, 8)}`;
     const mongoUri = `${inject('MONGODB_URI').replace(/\/?$/, '/')}${db}`;
@@ -76,11 +79,33 @@ describe('the six stages as separate processes on Kafka and MongoDB', () => {
     expect(handled.length).toBeGreaterThan(0);
     for (const line of handled) expect(JSON.parse(line)).toMatchObject({ pipelineId: pipeline_id(handled), iteration: expect.any(Number) });
 
+    // The operator's way: apo start publishes, apo watch follows it in MongoDB to its exit code.
+    const apoEnv = { ...process.env, KAFKA_BROKERS: brokers, MONGODB_URI: mongoUri };
+    const second = `apo-start-${randomUUID()}`;
+    const started = await apo(['start', JSON.stringify({ kpi: 'accuracy>=0.9', dataset: 'builtin:iris', requestId: second, budget: { maxIterations: 5 } })], apoEnv);
+    expect(started).toMatchObject({ code: 0, out: `published on adaptive-pipeline-workflow, request id ${second}\n` });
+    const watched = await apo(['watch', second, '--interval', '200'], apoEnv);
+    expect(watched.code, watched.out + watched.err).toBe(0);
+    expect(watched.out).toMatch(/^iteration 1: validation accuracy \d\.\d{4}, test \d\.\d{4}$/m);
+    expect(watched.out).toMatch(/^state: succeeded, /m);
+    expect((await apo(['status', second], apoEnv)).out).toMatch(/^model: gridfs:\/\/artifacts\//m);
+    expect((await apo(['list', '--running'], apoEnv)).out).toBe('no pipelines\n');
+
     // SIGTERM: each service leaves its group and exits cleanly.
     for (const s of services) s.child.kill('SIGTERM');
     expect(await Promise.all(services.map((s) => s.exited))).toEqual(STAGES.map(() => 0));
   }, 480_000);
 });
+
+/** Runs the apo command as a user would: its own process, its environment, its exit code. */
+function apo(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [APO, ...args], { env, timeout: 240_000 }, (error, out, err) => {
+      if (error && typeof error.code !== 'number') reject(error);
+      else resolve({ code: error ? (error.code as number) : 0, out, err });
+    });
+  });
+}
 
 /** The single pipeline id the handled lines name (the test runs one pipeline). */
 function pipeline_id(lines: string[]): string {
