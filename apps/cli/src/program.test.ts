@@ -28,7 +28,7 @@ describe('apo', () => {
 
   it('topics lists every topic of the flow with its message types', async () => {
     const { out } = await apo('topics');
-    expect(out).toMatch(/^adaptive-pipeline-workflow\s+ADAPTIVE_PIPELINE_START, STAGE_FAILED$/m);
+    expect(out).toMatch(/^adaptive-pipeline-workflow\s+ADAPTIVE_PIPELINE_START, CANCEL_PIPELINE, STAGE_FAILED$/m);
     expect(out).toMatch(/^adaptive-pipeline-predict-topic\s+RUN_MODEL, PREDICTION_READY, STAGE_FAILED$/m);
     expect(out).toMatch(/^adaptive-pipeline-notifications\s+PIPELINE_FINISHED$/m);
     expect(out).toMatch(/^adaptive-pipeline-dead-letter\s+/m);

@@ -136,7 +136,60 @@ async function iteration(request: AnyMessage, validation: Metrics, test: Metrics
   await reply(run, 'PREDICTION_READY', { configurationId, validation, test, epochsRun: 10, trainingMs: 100, trainedModelUri: `file:///t/${configurationId}` });
 }
 
+async function cancel(pipelineId: string, reason?: string) {
+  const message = createMessage('CANCEL_PIPELINE', { pipelineId, iteration: 0, payload: reason ? { reason } : ({} as never) });
+  await bus.publish(Topics.workflow, [{ key: pipelineId, value: JSON.stringify(message), headers: { type: message.type, id: message.id } }]);
+  await bus.whenIdle();
+  return message;
+}
+
 describe('orchestrator', () => {
+  it('cancel ends a running pipeline with outcome cancelled and the best so far; late replies change nothing', async () => {
+    const first = await startPipeline({ budget: { maxIterations: 5 } });
+    await iteration(first, { accuracy: 0.6 });
+    const second = ofType('GET_CONFIGURATION').at(-1)!;
+    await store.saveConfiguration({
+      id: 'c-2', pipelineId: first.pipelineId, iteration: 2, datasetKey: profile.datasetKey, layerCount: 1, configuration,
+      hash: 'h2', source: 'tpe', rationale: null, llm: null, note: null, createdAt: new Date().toISOString(),
+    });
+    await reply(second, 'NEW_LLM_CONFIGURATION_READY', { configurationId: 'c-2', configuration, hash: 'h2', layerCount: 1, source: 'tpe' });
+    const build = ofType('GENERATE_MODEL').at(-1)!;
+
+    await cancel(first.pipelineId, 'wrong dataset');
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({
+      outcome: 'cancelled',
+      reason: 'wrong dataset (during iteration 2, step building)',
+      best: { iteration: 1, validation: { accuracy: 0.6 } },
+    });
+    const before = await store.getPipeline(first.pipelineId);
+    expect(before).toMatchObject({ status: 'finished', outcome: 'cancelled' });
+
+    // The stages answer what was in flight; nothing is started or saved for it.
+    const sentBefore = sent.length;
+    await reply(build, 'MODEL_READY', { configurationId: 'c-2', modelUri: 'file:///m/c-2', parameterCount: 10 });
+    await reply(build, 'PREDICTION_READY', { configurationId: 'c-2', validation: { accuracy: 0.99 }, test: { accuracy: 0.99 }, epochsRun: 1, trainingMs: 1, trainedModelUri: 'file:///t/c-2' });
+    const commands = ['GET_CONFIGURATION', 'GENERATE_MODEL', 'PREPARE_FEATURES', 'RUN_MODEL'];
+    expect(sent.slice(sentBefore).filter((m) => commands.includes(m.type))).toEqual([]);
+    // Any PIPELINE_FINISHED sent again is the same message (same id): consumers keep one.
+    expect(new Set(ofType('PIPELINE_FINISHED').map((m) => m.id)).size).toBe(1);
+    expect(await store.getPipeline(first.pipelineId)).toEqual(before);
+    expect(await store.getResultOf('c-2')).toBeNull();
+
+    // Cancelling a finished pipeline again changes nothing either.
+    await cancel(first.pipelineId);
+    expect(await store.getPipeline(first.pipelineId)).toEqual(before);
+  });
+
+  it('cancel of a pipeline that finished on its own changes nothing', async () => {
+    const request = await startPipeline({ budget: { maxIterations: 1 } });
+    await iteration(request, { accuracy: 0.95 });
+    const done = await store.getPipeline(request.pipelineId);
+    await cancel(request.pipelineId);
+    expect(await store.getPipeline(request.pipelineId)).toEqual(done);
+    expect(ofType('PIPELINE_FINISHED').map((m) => m.payload.outcome)).toEqual(['succeeded']);
+  });
+
   it('adds each proposal\'s LLM tokens to the pipeline, passes what is left of maxLlmTokens on, and reports the total', async () => {
     const first = await startPipeline({ strategy: 'llm', budget: { maxIterations: 3, maxLlmTokens: 3000 } });
     expect(first.payload).toMatchObject({ strategy: 'llm', llmTokensLeft: 3000 });

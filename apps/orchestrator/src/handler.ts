@@ -209,6 +209,25 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
       );
     },
 
+    CANCEL_PIPELINE: async (message, ctx) => {
+      const p = await pipelineFor(message, ctx);
+      if (!p) return [];
+      if (p.status === 'finished') {
+        // A redelivered cancel re-sends its end (same id); a cancel after the end changes nothing.
+        return p.outcome === 'cancelled' ? [await finishedMessage(p, message.id)] : [];
+      }
+      // Replies still in flight find the pipeline finished: they save nothing and start nothing.
+      const cancelled = await update(p, {
+        status: 'finished',
+        step: 'finished',
+        outcome: 'cancelled',
+        reason: `${message.payload.reason} (during iteration ${p.iteration}, step ${p.step})`,
+        finishedAt: now().toISOString(),
+      });
+      ctx.logger.info({ reason: message.payload.reason }, 'pipeline cancelled');
+      return [await finishedMessage(cancelled, message.id)];
+    },
+
     STAGE_FAILED: async (message, ctx) => {
       const p = await store.getPipeline(message.pipelineId);
       // The orchestrator's own failures (before a pipeline existed) and other stages' failures

@@ -109,6 +109,7 @@ const examples: { [T in MessageType]: PayloadOf<T> } = {
     failedMessageId: 'm1',
     error: { name: 'TrainingDivergedError', code: 'NAN_LOSS', message: 'loss became NaN at epoch 3', retryable: false },
   },
+  CANCEL_PIPELINE: { reason: 'wrong dataset' },
 };
 
 /** One payload per type that breaks one rule, and the field the error must name. */
@@ -124,12 +125,13 @@ const broken: { [T in MessageType]: [unknown, RegExp] } = {
   PREDICTION_READY: [{ ...examples.PREDICTION_READY, validation: { accuracy: Number.NaN } }, /payload.validation.accuracy/],
   PIPELINE_FINISHED: [{ ...examples.PIPELINE_FINISHED, outcome: 'done' }, /payload.outcome/],
   STAGE_FAILED: [{ ...examples.STAGE_FAILED, error: { message: 'x' } }, /payload.error/],
+  CANCEL_PIPELINE: [{ reason: 'x'.repeat(501) }, /payload.reason/],
 };
 
 const init = { pipelineId: 'p1', iteration: 1, causationId: 'm0' };
 
 describe('message catalog', () => {
-  it('holds the eleven message types of the flow and STAGE_FAILED', () => {
+  it('holds the eleven message types of the flow, STAGE_FAILED and CANCEL_PIPELINE', () => {
     expect(MESSAGE_TYPES.sort()).toEqual(
       [
         'GET_CONFIGURATION',
@@ -143,6 +145,7 @@ describe('message catalog', () => {
         'PREDICTION_READY',
         'PIPELINE_FINISHED',
         'STAGE_FAILED',
+        'CANCEL_PIPELINE',
       ].sort(),
     );
   });
@@ -158,6 +161,7 @@ describe('message catalog', () => {
     expect(topicOf('RUN_MODEL')).toBe('adaptive-pipeline-predict-topic');
     expect(topicOf('PREDICTION_READY')).toBe('adaptive-pipeline-predict-topic');
     expect(topicOf('PIPELINE_FINISHED')).toBe('adaptive-pipeline-notifications');
+    expect(topicOf('CANCEL_PIPELINE')).toBe('adaptive-pipeline-workflow');
     expect(topicOf('STAGE_FAILED', Topics.predict)).toBe(Topics.predict);
     expect(() => topicOf('MODEL_READY', Topics.predict)).toThrow(InvalidMessageError);
     expect(() => topicOf('STAGE_FAILED', Topics.notifications)).toThrow(InvalidMessageError);

@@ -33,6 +33,8 @@ export const PredictionReadyMessage = envelope('PREDICTION_READY', P.PredictionR
 export type PredictionReadyMessage = z.infer<typeof PredictionReadyMessage>;
 export const PipelineFinishedMessage = envelope('PIPELINE_FINISHED', P.PipelineFinished);
 export type PipelineFinishedMessage = z.infer<typeof PipelineFinishedMessage>;
+export const CancelPipelineMessage = envelope('CANCEL_PIPELINE', P.CancelPipeline);
+export type CancelPipelineMessage = z.infer<typeof CancelPipelineMessage>;
 export const StageFailedMessage = envelope('STAGE_FAILED', P.StageFailed);
 export type StageFailedMessage = z.infer<typeof StageFailedMessage>;
 
@@ -54,6 +56,8 @@ export const Catalog = {
   RUN_MODEL: { topics: [Topics.predict], schema: RunModelMessage },
   PREDICTION_READY: { topics: [Topics.predict], schema: PredictionReadyMessage },
   PIPELINE_FINISHED: { topics: [Topics.notifications], schema: PipelineFinishedMessage },
+  // An addition to the flow of the design: sent by operators, read by the orchestrator.
+  CANCEL_PIPELINE: { topics: [Topics.workflow], schema: CancelPipelineMessage },
   STAGE_FAILED: { topics: STAGE_TOPICS, schema: StageFailedMessage },
 } as const satisfies Record<string, { topics: readonly TopicName[]; schema: z.ZodType }>;
 

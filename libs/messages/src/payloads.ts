@@ -163,6 +163,12 @@ export const PipelineFinished = z.object({
 });
 export type PipelineFinished = z.infer<typeof PipelineFinished>;
 
+/** An operator's request to stop a running pipeline (`apo cancel`); it ends with outcome `cancelled`. */
+export const CancelPipeline = z.object({
+  reason: z.string().trim().min(1).max(500).default('cancelled by an operator'),
+});
+export type CancelPipeline = z.infer<typeof CancelPipeline>;
+
 export const StageName = z.enum([
   'orchestrator',
   'config',

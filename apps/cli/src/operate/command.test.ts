@@ -76,6 +76,13 @@ describe('apo list, status and watch on a data directory', () => {
     expect(r).toMatchObject({ code: 2, err: 'no pipeline with id or request id "no-such-id" (apo list shows them)\n' });
   });
 
+  it('cancel refuses a finished or unknown pipeline before connecting to Kafka', async () => {
+    const done = await apo(['cancel', met, '--data-dir', dataDir, '--brokers', '127.0.0.1:1']);
+    expect(done).toMatchObject({ code: 2, err: `pipeline ${met} already finished (succeeded); nothing to cancel\n` });
+    const unknown = await apo(['cancel', 'no-such-id', '--data-dir', dataDir, '--brokers', '127.0.0.1:1']);
+    expect(unknown.code).toBe(2);
+  });
+
   it('start refuses a bad start message before connecting to Kafka', async () => {
     // No broker listens on this port: a refusal must come from the check, not from a timeout.
     const r = await apo(['start', '{"kpi":"rmse>=3","dataset":"builtin:diabetes"}', '--brokers', '127.0.0.1:1']);

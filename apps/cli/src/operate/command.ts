@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { KafkaBus } from '@apo/bus';
-import { InvalidMessageError, METRICS, START_TYPE, Topics, parseStartMessage } from '@apo/messages';
+import { InvalidMessageError, METRICS, START_TYPE, Topics, createMessage, parseStartMessage } from '@apo/messages';
 import type { PipelineRecord, Store } from '@apo/store';
 import type { Command } from 'commander';
 import type { Io } from '../program.ts';
@@ -57,8 +57,8 @@ function statusText(p: PipelineRecord): string {
 }
 
 /**
- * The operator's commands against the running services: `apo start` publishes a start message
- * to Kafka; `apo list`, `apo status` and `apo watch` read the store the orchestrator writes.
+ * The operator's commands against the running services: `apo start` and `apo cancel` publish on
+ * the workflow topic; `apo list`, `apo status` and `apo watch` read the store the orchestrator writes.
  */
 export function addOperatorCommands(program: Command, io: Io, defaults: OperatorDefaults = {}): void {
   const exit = (code: number): void => void program.setOptionValue('exitCode', code);
@@ -79,11 +79,22 @@ export function addOperatorCommands(program: Command, io: Io, defaults: Operator
     return EXIT.badInput;
   };
 
+  const brokersOf = (opts: { brokers?: string }) => (opts.brokers ?? '127.0.0.1:9092').split(',');
+  const publish = async (brokers: string[], key: string, value: string, headers: Record<string, string>) => {
+    const bus = new KafkaBus({ brokers, clientId: 'adaptive-pipeline-cli', createTopics: false });
+    try {
+      await bus.publish(Topics.workflow, [{ key, value, headers }]);
+    } finally {
+      await bus.close();
+    }
+  };
+  const brokersHelp = 'Kafka bootstrap servers, comma-separated (default: KAFKA_BROKERS, else 127.0.0.1:9092)';
+
   program
     .command('start')
     .description(`check a start message and publish it on ${Topics.workflow}; prints the request id to follow it by`)
     .argument('<json>', 'the start message, e.g. \'{"kpi":"accuracy>=0.97","dataset":"builtin:iris"}\'')
-    .option('--brokers <list>', 'Kafka bootstrap servers, comma-separated (default: KAFKA_BROKERS, else 127.0.0.1:9092)', defaults.kafkaBrokers?.join(','))
+    .option('--brokers <list>', brokersHelp, defaults.kafkaBrokers?.join(','))
     .action(async (json: string, opts: { brokers?: string }) => {
       let start;
       try {
@@ -96,13 +107,8 @@ export function addOperatorCommands(program: Command, io: Io, defaults: Operator
       // A request id makes a repeated start (a retried command) one pipeline, and is what
       // `apo status` finds it by before the orchestrator has given it an id.
       const requestId = start.requestId ?? `apo-start-${randomUUID()}`;
-      const bus = new KafkaBus({ brokers: (opts.brokers ?? '127.0.0.1:9092').split(','), clientId: 'adaptive-pipeline-cli', createTopics: false });
-      try {
-        const value = JSON.stringify({ ...(JSON.parse(json) as object), type: START_TYPE, requestId });
-        await bus.publish(Topics.workflow, [{ key: requestId, value, headers: { type: START_TYPE, id: requestId } }]);
-      } finally {
-        await bus.close();
-      }
+      const value = JSON.stringify({ ...(JSON.parse(json) as object), type: START_TYPE, requestId });
+      await publish(brokersOf(opts), requestId, value, { type: START_TYPE, id: requestId });
       io.out(`published on ${Topics.workflow}, request id ${requestId}\n`);
       exit(0);
     });
@@ -144,6 +150,36 @@ export function addOperatorCommands(program: Command, io: Io, defaults: Operator
       if (opts.json) io.out(`${JSON.stringify({ pipeline, configurations, results }, null, 2)}\n`);
       else io.out(`${statusText(pipeline)}${configurations.length ? `\n${iterationTable(pipeline.kpi.metric, configurations, results)}\n` : ''}`);
       return exitOf(pipeline) ?? 0;
+    }),
+  );
+
+  storeOption(
+    program
+      .command('cancel')
+      .description('stop a running pipeline: it ends with outcome cancelled and its best model so far; late replies change nothing')
+      .argument('<id>', 'pipeline id or request id')
+      .option('--reason <text>', 'saved as the pipeline\'s reason', 'cancelled by an operator')
+      .option('--brokers <list>', brokersHelp, defaults.kafkaBrokers?.join(',')),
+  ).action(async (id: string, opts: StoreOptions & { reason: string; brokers?: string }) =>
+    withStore(opts, async (store) => {
+      const pipeline = await findPipeline(store, id);
+      if (!pipeline) return unknown(id);
+      if (pipeline.status === 'finished') {
+        io.err(`pipeline ${pipeline.id} already finished (${pipeline.outcome}); nothing to cancel\n`);
+        return EXIT.badInput;
+      }
+      let message;
+      try {
+        message = createMessage('CANCEL_PIPELINE', { pipelineId: pipeline.id, iteration: pipeline.iteration, payload: { reason: opts.reason } });
+      } catch (err) {
+        if (!(err instanceof InvalidMessageError)) throw err;
+        io.err(`${err.message.replace('invalid CANCEL_PIPELINE message: payload.', '--')}\n`);
+        return EXIT.badInput;
+      }
+      // Keyed by pipeline id, like every message of a pipeline: the orchestrator sees it in order.
+      await publish(brokersOf(opts), pipeline.id, JSON.stringify(message), { type: message.type, id: message.id });
+      io.out(`cancel of pipeline ${pipeline.id} published; apo watch ${pipeline.id} shows its end\n`);
+      return 0;
     }),
   );
 
