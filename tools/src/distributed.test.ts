@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('the six stages as separate processes on Kafka and MongoDB', () => {
-  it('a start message typed into Kafka’s console producer ends in PIPELINE_FINISHED succeeded, recorded in MongoDB; apo start and apo watch do the same', async () => {
+  it('a start message typed into Kafka’s console producer ends in PIPELINE_FINISHED succeeded, recorded in MongoDB; apo start, watch and cancel do what they say', async () => {
     const brokers = inject('KAFKA_BROKERS');
     const db = `e2e_${randomUUID().slice(0, 8)}`;
     const mongoUri = `${inject('MONGODB_URI').replace(/\/?$/, '/')}${db}`;
@@ -90,6 +90,19 @@ describe('the six stages as separate processes on Kafka and MongoDB', () => {
     expect(watched.out).toMatch(/^state: succeeded, /m);
     expect((await apo(['status', second], apoEnv)).out).toMatch(/^model: gridfs:\/\/artifacts\//m);
     expect((await apo(['list', '--running'], apoEnv)).out).toBe('no pipelines\n');
+
+    // apo cancel stops a pipeline that could run for long: outcome cancelled, exit code 4.
+    const third = `apo-start-${randomUUID()}`;
+    await apo(['start', JSON.stringify({ kpi: 'rmse<=1', dataset: 'builtin:diabetes', requestId: third, budget: { maxIterations: 50 } })], apoEnv);
+    await until('the pipeline to train', 120_000, async () => {
+      const listed = JSON.parse((await apo(['list', '--running', '--json'], apoEnv)).out) as { requestId: string; iteration: number }[];
+      return listed.some((p) => p.requestId === third && p.iteration >= 2) ? true : undefined;
+    });
+    const cancelled = await apo(['cancel', third, '--reason', 'wrong dataset'], apoEnv);
+    expect(cancelled, cancelled.err).toMatchObject({ code: 0 });
+    const end = await apo(['watch', third, '--interval', '200'], apoEnv);
+    expect(end.code, end.out + end.err).toBe(4);
+    expect(end.out).toMatch(/^state: cancelled, wrong dataset \(during iteration \d+, step \w+\)$/m);
 
     // SIGTERM: each service leaves its group and exits cleanly.
     for (const s of services) s.child.kill('SIGTERM');
