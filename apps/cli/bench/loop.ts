@@ -84,10 +84,13 @@ async function runOne(start: Record<string, unknown>, extra: Partial<EmbeddedOpt
   const embedded = await startEmbedded({ dataDir, dataRoot: dataDir, logger: silentLogger(), ...(await distributedParts()), ...extra });
   try {
     const seen: Observed[] = [];
+    // A real broker keeps earlier runs' messages: this run's pipeline is told apart by its request id.
+    const requestId = `bench-${randomUUID()}`;
     let observing: Promise<unknown> = Promise.resolve();
     const finished = new Promise<PipelineFinished>((resolve) => {
       observing = embedded.bus.subscribe({
         groupId: `bench-observer-${randomUUID()}`,
+        fromBeginning: false,
         topics: [Topics.config, Topics.model, Topics.features, Topics.predict, Topics.notifications],
         handler: async (record) => {
           // Plain JSON: the stages validated it already, and validating again here would be
@@ -95,17 +98,17 @@ async function runOne(start: Record<string, unknown>, extra: Partial<EmbeddedOpt
           const message = JSON.parse(record.value) as AnyMessage;
           // The sender's clock (ms): the observer itself may lag behind the stages.
           seen.push({ at: Date.parse(message.createdAt), message });
-          if (message.type === 'PIPELINE_FINISHED') resolve(message.payload);
+          if (message.type === 'PIPELINE_FINISHED' && message.payload.requestId === requestId) resolve(message.payload);
         },
       });
     });
     await observing;
-    const startMessage = parseStartMessage(start);
+    const startMessage = parseStartMessage({ ...start, requestId });
     await embedded.bus.publish(Topics.workflow, [{ key: null, value: JSON.stringify(startMessage), headers: {} }]);
     const result = await finished;
-    const [pipeline] = await embedded.store.listPipelines();
+    const pipeline = await embedded.store.findPipelineByRequestId(requestId);
     const results = await embedded.store.listResults({ pipelineId: pipeline!.id });
-    return { result, seen, results };
+    return { result, seen: seen.filter((s) => s.message.pipelineId === pipeline!.id), results };
   } finally {
     await embedded.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -228,20 +231,23 @@ async function concurrent() {
     ...(await distributedParts()),
   });
   try {
+    const datasets = ['iris', 'wine', 'breast-cancer'];
+    const starts = Array.from({ length: count }, (_, i) =>
+      parseStartMessage({ requestId: `bench-${i}-${randomUUID()}`, kpi: 'accuracy>=0.999', dataset: `builtin:${datasets[i % datasets.length]}`, strategy: 'random', budget: { maxIterations: 3 }, seed: i + 1 }),
+    );
+    // A real broker keeps earlier runs' notifications: only this run's request ids count.
+    const ours = new Set(starts.map((s) => s.requestId!));
     const finished = new Map<string, PipelineFinished>();
     await embedded.bus.subscribe({
       groupId: `bench-observer-${randomUUID()}`,
       topics: [Topics.notifications],
+      fromBeginning: false,
       handler: async (record) => {
         const message = parseMessage(record.value);
-        if (message.type === 'PIPELINE_FINISHED' && message.payload.requestId) finished.set(message.payload.requestId, message.payload);
+        if (message.type === 'PIPELINE_FINISHED' && ours.has(message.payload.requestId ?? '')) finished.set(message.payload.requestId!, message.payload);
       },
     });
-    const datasets = ['iris', 'wine', 'breast-cancer'];
     const t0 = performance.now();
-    const starts = Array.from({ length: count }, (_, i) =>
-      parseStartMessage({ requestId: `bench-${i}-${randomUUID()}`, kpi: 'accuracy>=0.999', dataset: `builtin:${datasets[i % datasets.length]}`, strategy: 'random', budget: { maxIterations: 3 }, seed: i + 1 }),
-    );
     await embedded.bus.publish(Topics.workflow, starts.map((s) => ({ key: s.requestId!, value: JSON.stringify(s), headers: {} })));
     const deadline = Date.now() + 30 * 60_000;
     while (finished.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
