@@ -11,7 +11,7 @@ import {
 import { SqliteStore } from '@apo/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.ts';
-import { runStage, type StageHandlers } from './stage.ts';
+import { MAX_RECORD_BYTES, runStage, type StageHandlers } from './stage.ts';
 
 const modelReady = (configurationId = 'c1') =>
   createMessage('GENERATE_MODEL', {
@@ -230,6 +230,19 @@ describe('runStage', () => {
     expect(starts).toEqual([expect.objectContaining({ requestId: 'r-1', kpi: { metric: 'accuracy', target: 0.9 } })]);
     const dead = seen[Topics.deadLetter]!.map((r) => JSON.parse(r.value).reason);
     expect(dead).toEqual([expect.stringMatching(/kpi.target: accuracy target must lie in \[0, 1\] \(got 9\)/)]);
+  });
+
+  it('dead-letters an oversized record unread, and goes on with the next', async () => {
+    let handled = 0;
+    await start({ GENERATE_MODEL: async () => void (handled += 1) });
+    const command = modelReady();
+    const huge = JSON.stringify({ ...command, id: 'huge', payload: { ...command.payload, padding: 'x'.repeat(MAX_RECORD_BYTES) } });
+    await publish(Topics.model, huge);
+    await publish(Topics.model, JSON.stringify(command));
+    await bus.whenIdle();
+    expect(handled).toBe(1);
+    const dead = seen[Topics.deadLetter]!.map((r) => JSON.parse(r.value).reason);
+    expect(dead).toEqual([`record of ${Buffer.byteLength(huge)} bytes is larger than the ${MAX_RECORD_BYTES} bytes a message may have`]);
   });
 
   it('logs with the pipeline id, iteration and message id on every line of a handler', async () => {

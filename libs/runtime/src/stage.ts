@@ -59,6 +59,13 @@ export interface StageOptions {
 
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
 
+/**
+ * The largest record a stage reads (UTF-8 bytes). The flow's own messages are a few kilobytes
+ * (the largest is a profile listing a wide file's column names); anything bigger is a mistake or
+ * an attack, and is set aside before it is parsed.
+ */
+export const MAX_RECORD_BYTES = 512 * 1024;
+
 /** The topics a stage must read to receive the types it handles. */
 export function topicsFor(handlers: StageHandlers): TopicName[] {
   const topics = new Set<TopicName>();
@@ -132,6 +139,10 @@ export async function runStage(options: StageOptions): Promise<Subscription> {
   };
 
   const dispatch = (record: BusRecord) => {
+    const bytes = Buffer.byteLength(record.value, 'utf8');
+    if (bytes > MAX_RECORD_BYTES) {
+      throw new DeadLetterError(`record of ${bytes} bytes is larger than the ${MAX_RECORD_BYTES} bytes a message may have`);
+    }
     if (record.topic === Topics.workflow && isStartRecord(record)) {
       const handler = options.handlers[START_TYPE];
       if (!handler) return { messageId: '', run: null, meta: {} };
