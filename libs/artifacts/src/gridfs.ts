@@ -114,8 +114,7 @@ export class GridFsArtifactStore implements ArtifactStore {
         await this.chunks.deleteMany({ files_id: upload.id }).catch(() => undefined);
         throw err;
       }
-      const mine = await this.files.findOne({ _id: upload.id });
-      if (mine) await this.deleteOlderThan(key, mine);
+      await this.keepNewest(key);
       return uri;
     } catch (err) {
       throw transientOr(err);
@@ -203,14 +202,18 @@ export class GridFsArtifactStore implements ArtifactStore {
   }
 
   /** Deletes the key's files that come before `mine` in the order `newest` uses. */
-  private async deleteOlderThan(key: string, mine: GridFSFile): Promise<void> {
-    const others = await this.files.find({ filename: key, _id: { $ne: mine._id } }).toArray();
-    for (const other of others) {
-      const older =
-        other.uploadDate.getTime() < mine.uploadDate.getTime() ||
-        (other.uploadDate.getTime() === mine.uploadDate.getTime() && other._id.toHexString() < mine._id.toHexString());
-      if (older) await this.deleteFile(other._id);
-    }
+  /**
+   * Deletes every file of the key but the newest (by upload date, then id). A put's upload date
+   * is taken before its files document is written, so two puts side by side may each miss the
+   * other's document; whichever looks last sees both, and may delete its own file if the other
+   * is newer. The newest complete file wins either way, and one file per key remains.
+   */
+  private async keepNewest(key: string): Promise<void> {
+    const files = await this.files.find({ filename: key }).toArray();
+    const newer = (a: GridFSFile, b: GridFSFile) =>
+      a.uploadDate.getTime() !== b.uploadDate.getTime() ? a.uploadDate.getTime() > b.uploadDate.getTime() : a._id.toHexString() > b._id.toHexString();
+    const newest = files.reduce<GridFSFile | null>((best, f) => (best === null || newer(f, best) ? f : best), null);
+    for (const file of files) if (file !== newest) await this.deleteFile(file._id);
   }
 
   /** Deletes one file and its chunks; false if someone else deleted it first. */
