@@ -4,9 +4,10 @@ import { InvalidMessageError, METRICS, START_TYPE, Topics, createMessage, parseS
 import type { PipelineRecord, Store } from '@apo/store';
 import type { Command } from 'commander';
 import type { Io } from '../program.ts';
-import { EXIT } from '../run/command.ts';
-import { iterationTable } from '../run/report.ts';
-import { openStore, type StoreOptions } from '../store-options.ts';
+import { EXIT, exitCodeOf } from '../run/command.ts';
+import { formatMetric, iterationTable } from '../run/report.ts';
+import { withStore as storeWork, type StoreOptions } from '../store-options.ts';
+import { textTable } from '../text-table.ts';
 
 /** Defaults an operator's environment gives (parsed in main.ts): where the services' Kafka and MongoDB are. */
 export interface OperatorDefaults {
@@ -14,23 +15,13 @@ export interface OperatorDefaults {
   mongodbUri?: string;
 }
 
-const num = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(4));
 const kpiText = (p: PipelineRecord) => `${p.kpi.metric}${METRICS[p.kpi.metric].direction === 'maximize' ? '>=' : '<='}${p.kpi.target}`;
 const state = (p: PipelineRecord) => (p.status === 'finished' ? (p.outcome ?? 'finished') : `running: ${p.step}`);
-const bestText = (p: PipelineRecord) => (p.best ? `${num(p.best.validation[p.kpi.metric])} (iteration ${p.best.iteration})` : '-');
+const bestText = (p: PipelineRecord) => (p.best ? `${formatMetric(p.best.validation[p.kpi.metric])} (iteration ${p.best.iteration})` : '-');
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
-}
-
-/** The exit code a finished pipeline's outcome maps to, as `apo run` uses them; null while it runs. */
+/** The exit code `apo run` would have ended this pipeline with; null while it runs. */
 function exitOf(p: PipelineRecord): number | null {
-  if (p.status !== 'finished') return null;
-  if (p.outcome === 'succeeded') return EXIT.succeeded;
-  if (p.outcome === 'budget_exhausted') return EXIT.budgetExhausted;
-  if (p.outcome === 'cancelled') return EXIT.cancelled;
-  return EXIT.failed;
+  return p.status === 'finished' ? exitCodeOf(p.outcome ?? 'failed', p.iteration) : null;
 }
 
 /** A pipeline by its id or by the request id it was started with (what `apo start` prints). */
@@ -49,7 +40,7 @@ function statusText(p: PipelineRecord): string {
   if (p.llmTokens) lines.push(`llm tokens: ${p.llmTokens.toLocaleString('en-US')}`);
   if (p.best) {
     lines.push(
-      `best: iteration ${p.best.iteration}, validation ${p.kpi.metric} ${num(p.best.validation[p.kpi.metric])}, test ${num(p.best.test[p.kpi.metric])}`,
+      `best: iteration ${p.best.iteration}, validation ${p.kpi.metric} ${formatMetric(p.best.validation[p.kpi.metric])}, test ${formatMetric(p.best.test[p.kpi.metric])}`,
       `model: ${p.best.modelUri}`,
     );
   }
@@ -66,14 +57,7 @@ export function addOperatorCommands(program: Command, io: Io, defaults: Operator
     cmd
       .option('--mongodb-uri <uri>', 'the services\' store (default: MONGODB_URI, else the SQLite store of --data-dir)', defaults.mongodbUri)
       .option('--data-dir <dir>', 'the data directory of `apo run`, when no MongoDB is named', './.apo');
-  const withStore = async (options: StoreOptions, work: (store: Store) => Promise<number>) => {
-    const store = await openStore(options);
-    try {
-      exit(await work(store));
-    } finally {
-      await store.close();
-    }
-  };
+  const withStore = async (options: StoreOptions, work: (store: Store) => Promise<number>) => exit(await storeWork(options, io, work));
   const unknown = (id: string) => {
     io.err(`no pipeline with id or request id "${id}" (apo list shows them)\n`);
     return EXIT.badInput;
@@ -127,7 +111,7 @@ export function addOperatorCommands(program: Command, io: Io, defaults: Operator
       else if (pipelines.length === 0) io.out('no pipelines\n');
       else {
         const rows = pipelines.map((p) => [p.id, state(p), kpiText(p), p.dataset.uri, String(p.iteration), bestText(p), p.createdAt]);
-        io.out(table([['id', 'state', 'kpi', 'dataset', 'iterations', 'best validation', 'started'], ...rows]));
+        io.out(textTable([['id', 'state', 'kpi', 'dataset', 'iterations', 'best validation', 'started'], ...rows]));
       }
       return 0;
     }),
@@ -212,7 +196,7 @@ export function addOperatorCommands(program: Command, io: Io, defaults: Operator
             const metric = pipeline.kpi.metric;
             io.out(r.status === 'failed'
               ? `iteration ${r.iteration}: failed: ${r.error?.message ?? 'no reason given'}\n`
-              : `iteration ${r.iteration}: validation ${metric} ${num(r.validation?.[metric])}, test ${num(r.test?.[metric])}\n`);
+              : `iteration ${r.iteration}: validation ${metric} ${formatMetric(r.validation?.[metric])}, test ${formatMetric(r.test?.[metric])}\n`);
           }
           const code = exitOf(pipeline);
           if (code !== null) {

@@ -8,6 +8,7 @@ import {
   parseStartMessage,
   type AnyMessage,
   type PipelineFinished,
+  type PipelineOutcome,
 } from '@apo/messages';
 import type { BackendName } from '@apo/ml';
 import type { AnthropicProposerOptions } from '@apo/proposers';
@@ -45,6 +46,14 @@ export interface RunIo extends Io {
 
 /** Exit codes of `apo run`: scripts can tell a met KPI from a spent budget from bad input. */
 export const EXIT = { succeeded: 0, failed: 1, badInput: 2, budgetExhausted: 3, cancelled: 4 } as const;
+
+/** The exit code of a finished pipeline; a failure before any iteration was refused input. */
+export function exitCodeOf(outcome: PipelineOutcome, iterationsUsed: number): number {
+  if (outcome === 'succeeded') return EXIT.succeeded;
+  if (outcome === 'budget_exhausted') return EXIT.budgetExhausted;
+  if (outcome === 'cancelled') return EXIT.cancelled;
+  return iterationsUsed === 0 ? EXIT.badInput : EXIT.failed;
+}
 
 /** `apo run`: every stage in this process until the pipeline finishes. */
 export async function runPipeline(options: RunOptions, io: RunIo): Promise<number> {
@@ -143,10 +152,7 @@ export async function runPipeline(options: RunOptions, io: RunIo): Promise<numbe
       if (configurations.length) io.out(`\n${iterationTable(start.kpi.metric, configurations, results)}\n`);
       io.out(`\npipeline ${pipelineId}\n${finishedSummary(result)}\n`);
     }
-    if (result.outcome === 'succeeded') return EXIT.succeeded;
-    if (result.outcome === 'budget_exhausted') return EXIT.budgetExhausted;
-    if (result.outcome === 'cancelled') return EXIT.cancelled;
-    return result.iterationsUsed === 0 ? EXIT.badInput : EXIT.failed;
+    return exitCodeOf(result.outcome, result.iterationsUsed);
   } finally {
     await embedded.close();
   }

@@ -4,7 +4,8 @@ import type { ConfigurationRecord, ResultRecord } from '@apo/store';
 type Layer = { units: number; activation: string };
 type Config = { hiddenLayers: Layer[]; learningRate: number; batchSize: number; optimizer: string };
 
-const num = (v: number | undefined | null) => (v === undefined || v === null ? '-' : v.toFixed(4));
+/** A metric value as the tables show it: four decimals, `-` when there is none. */
+export const formatMetric = (v: number | undefined | null) => (v === undefined || v === null ? '-' : v.toFixed(4));
 
 /** The table of every configuration a pipeline tried, in iteration order. */
 export function iterationTable(metric: MetricName, configurations: ConfigurationRecord[], results: ResultRecord[]): string {
@@ -24,8 +25,8 @@ export function iterationTable(metric: MetricName, configurations: Configuration
         config.optimizer,
         config.learningRate.toExponential(1),
         String(config.batchSize),
-        num(r?.validation?.[metric]),
-        num(r?.test?.[metric]),
+        formatMetric(r?.validation?.[metric]),
+        formatMetric(r?.test?.[metric]),
         r?.epochsRun === null || r?.epochsRun === undefined ? '-' : String(r.epochsRun),
         r?.trainingMs === null || r?.trainingMs === undefined ? '-' : (r.trainingMs / 1000).toFixed(1),
         c.source,
@@ -49,7 +50,7 @@ export function finishedSummary(finished: PipelineFinished): string {
   if (finished.best) {
     const direction = METRICS[metric].direction === 'maximize' ? '>=' : '<=';
     lines.push(
-      `best: iteration ${finished.best.iteration}, validation ${metric} ${num(finished.best.validation[metric])} (target ${direction} ${finished.kpi.target}), test ${metric} ${num(finished.best.test[metric])}`,
+      `best: iteration ${finished.best.iteration}, validation ${metric} ${formatMetric(finished.best.validation[metric])} (target ${direction} ${finished.kpi.target}), test ${metric} ${formatMetric(finished.best.test[metric])}`,
       `model: ${finished.best.modelUri}`,
     );
   }

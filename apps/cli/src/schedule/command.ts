@@ -1,19 +1,16 @@
 import { InvalidScheduleError, defineSchedule, resumeChanges } from '@apo/scheduler';
-import { RecordNotFoundError, type ScheduleRecord, type Store } from '@apo/store';
+import type { ScheduleRecord, Store } from '@apo/store';
 import type { Command } from 'commander';
 import type { Io } from '../program.ts';
-import { openStore, type StoreOptions } from '../store-options.ts';
+import { EXIT } from '../run/command.ts';
+import { withStore as storeWork, type StoreOptions } from '../store-options.ts';
+import { textTable } from '../text-table.ts';
 
 /** Exit code of a refused request (bad input, unknown name), as `apo check` and `apo run` use. */
-const BAD_INPUT = 2;
+const BAD_INPUT = EXIT.badInput;
 
 function describe(s: ScheduleRecord): string[] {
   return [s.name, s.cron, s.timezone ?? 'UTC', s.enabled ? 'active' : 'paused', s.enabled ? (s.nextRunAt ?? '-') : '-', s.lastTickAt ?? '-'];
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 /**
@@ -23,18 +20,7 @@ function table(rows: string[][]): string {
 export function addScheduleCommand(program: Command, io: Io): void {
   const exit = (code: number): void => void program.setOptionValue('exitCode', code);
   // Every subcommand opens the store, does one thing, and closes it; refusals are exit 2 with the reason.
-  const withStore = (work: (store: Store) => Promise<number>) => async (options: StoreOptions) => {
-    const store = await openStore(options);
-    try {
-      exit(await work(store));
-    } catch (err) {
-      if (!(err instanceof RecordNotFoundError)) throw err;
-      io.err(`${err.message}\n`);
-      exit(BAD_INPUT);
-    } finally {
-      await store.close();
-    }
-  };
+  const withStore = (work: (store: Store) => Promise<number>) => async (options: StoreOptions) => exit(await storeWork(options, io, work));
   const noSuchSchedule = (name: string) => {
     io.err(`no schedule named "${name}" (apo schedule list shows them)\n`);
     return BAD_INPUT;
@@ -84,7 +70,7 @@ export function addScheduleCommand(program: Command, io: Io): void {
         const all = await store.listSchedules();
         if (opts.json) io.out(`${JSON.stringify(all, null, 2)}\n`);
         else if (all.length === 0) io.out('no schedules\n');
-        else io.out(table([['name', 'cron', 'timezone', 'state', 'next run', 'last tick'], ...all.map(describe)]));
+        else io.out(textTable([['name', 'cron', 'timezone', 'state', 'next run', 'last tick'], ...all.map(describe)]));
         return 0;
       })(cmd.optsWithGlobals()),
     );
