@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { STAGES, groupsStable, isReady, kafkaClient, startStage, tails, until as poll, watchFinished, type StageProcess } from './stage-processes.ts';
+import { STAGES, groupsStable, isReady, kafkaClient, stageEnv, startStage, tails, until as poll, watchFinished, type StageProcess } from './stage-processes.ts';
 
 const services: StageProcess[] = [];
 const until = <T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined) =>
@@ -20,15 +20,7 @@ describe('bad input over Kafka, to the six stage processes', () => {
     const dataRoot = mkdtempSync(join(tmpdir(), 'apo-bad-data-'));
     // Bytes that are no CSV at all (a PNG header and noise), under a .csv name.
     writeFileSync(join(dataRoot, 'picture.csv'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00]), randomBytes(4096)]));
-    const env = {
-      KAFKA_BROKERS: brokers,
-      MONGODB_URI: `${inject('MONGODB_URI').replace(/\/?$/, '/')}${db}`,
-      ARTIFACTS_URI: 'gridfs://artifacts',
-      DATA_ROOT: dataRoot,
-      HEALTH_HOST: '127.0.0.1',
-      HEALTH_PORT: '0',
-      LOG_LEVEL: 'info',
-    };
+    const env = stageEnv({ brokers, mongoUri: `${inject('MONGODB_URI').replace(/\/?$/, '/')}${db}`, dataRoot });
     for (const stage of STAGES) services.push(startStage(stage, env));
     await until('every stage to be ready', 120_000, () => (services.every(isReady) ? true : undefined));
     const kafka = kafkaClient(brokers, 'bad-input-observer');

@@ -3,8 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { mersenne } from 'pure-rand/generator/mersenne';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { STAGES, groupsStable, isReady, kafkaClient, startStage, tails, until, watchFinished, type Stage, type StageProcess } from './stage-processes.ts';
+import { STAGES, groupsStable, isReady, kafkaClient, stageEnv, startStage, tails, until, watchFinished, type Stage, type StageProcess } from './stage-processes.ts';
 
 const PIPELINES = 10;
 /** Every stage is killed this many times, in a shuffled order. */
@@ -16,16 +18,10 @@ afterAll(() => {
   for (const p of all) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
 });
 
-/** A small seeded generator (mulberry32), so a failing run's kill order can be replayed. */
+/** A seeded stream (pure-rand), so a failing run's kill order can be replayed from its seed. */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = mersenne(seed | 0);
+  return () => uniformFloat64(rng);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,17 +40,13 @@ describe('stage processes killed with SIGKILL and restarted while pipelines run'
     const brokers = inject('KAFKA_BROKERS');
     const db = `chaos_${randomUUID().slice(0, 8)}`;
     const mongoUri = `${inject('MONGODB_URI').replace(/\/?$/, '/')}${db}`;
-    const env = {
-      KAFKA_BROKERS: brokers,
-      MONGODB_URI: mongoUri,
-      ARTIFACTS_URI: 'gridfs://artifacts',
-      DATA_ROOT: mkdtempSync(join(tmpdir(), 'apo-chaos-data-')),
-      HEALTH_HOST: '127.0.0.1',
-      HEALTH_PORT: '0',
-      LOG_LEVEL: 'info',
+    const env = stageEnv({
+      brokers,
+      mongoUri,
+      dataRoot: mkdtempSync(join(tmpdir(), 'apo-chaos-data-')),
       // A killed process never leaves its group: its partitions wait this long for the restart.
-      KAFKA_SESSION_TIMEOUT_MS: '10000',
-    };
+      extra: { KAFKA_SESSION_TIMEOUT_MS: '10000' },
+    });
     const describeAll = () => `chaos seed ${seed}\n${tails([...current.values()])}`;
     const start = (stage: Stage) => {
       const p = startStage(stage, env);

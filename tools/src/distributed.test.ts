@@ -8,7 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { consoleProduce } from '../services/kafka.mjs';
 
 const APO = new URL('../../apps/cli/bin/apo.mjs', import.meta.url).pathname;
-import { STAGES, groupsStable, isReady, kafkaClient, startStage, tails, until as poll, watchFinished, type StageProcess } from './stage-processes.ts';
+import { STAGES, groupsStable, isReady, kafkaClient, stageEnv, startStage, tails, until as poll, watchFinished, type StageProcess } from './stage-processes.ts';
 
 const services: StageProcess[] = [];
 const until = <T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined) =>
@@ -23,15 +23,7 @@ describe('the six stages as separate processes on Kafka and MongoDB', () => {
     const brokers = inject('KAFKA_BROKERS');
     const db = `e2e_${randomUUID().slice(0, 8)}`;
     const mongoUri = `${inject('MONGODB_URI').replace(/\/?$/, '/')}${db}`;
-    const env = {
-      KAFKA_BROKERS: brokers,
-      MONGODB_URI: mongoUri,
-      ARTIFACTS_URI: 'gridfs://artifacts',
-      DATA_ROOT: mkdtempSync(join(tmpdir(), 'apo-e2e-data-')),
-      HEALTH_HOST: '127.0.0.1',
-      HEALTH_PORT: '0',
-      LOG_LEVEL: 'info',
-    };
+    const env = stageEnv({ brokers, mongoUri, dataRoot: mkdtempSync(join(tmpdir(), 'apo-e2e-data-')) });
     for (const stage of STAGES) services.push(startStage(stage, env));
     await until('every stage to be ready', 120_000, () => (services.every(isReady) ? true : undefined));
     const kafka = kafkaClient(brokers, 'e2e-observer');

@@ -18,6 +18,28 @@ export interface StageProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * The environment every stage process of a test gets: the broker, a database of its own on the
+ * MongoDB-wire server, GridFS artifacts, and health endpoints on free loopback ports.
+ */
+export function stageEnv(options: {
+  brokers: string;
+  mongoUri: string;
+  dataRoot: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    KAFKA_BROKERS: options.brokers,
+    MONGODB_URI: options.mongoUri,
+    ARTIFACTS_URI: 'gridfs://artifacts',
+    DATA_ROOT: options.dataRoot,
+    HEALTH_HOST: '127.0.0.1',
+    HEALTH_PORT: '0',
+    LOG_LEVEL: 'info',
+    ...options.extra,
+  };
+}
+
 /** One stage as its own OS process, the way `npm start -w @apo/<stage>` runs it. */
 export function startStage(stage: Stage, env: Record<string, string>): StageProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', `apps/${stage}/src/main.ts`], {

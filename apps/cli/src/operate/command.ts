@@ -91,6 +91,8 @@ export function addOperatorCommands(program: Command, io: Io, defaults: Operator
       // A request id makes a repeated start (a retried command) one pipeline, and is what
       // `apo status` finds it by before the orchestrator has given it an id.
       const requestId = start.requestId ?? `apo-start-${randomUUID()}`;
+      // What the user wrote goes on the topic, not the parsed form with its defaults filled in:
+      // the orchestrator applies its own defaults, exactly as for a console-producer start.
       const value = JSON.stringify({ ...(JSON.parse(json) as object), type: START_TYPE, requestId });
       await publish(brokersOf(opts), requestId, value, { type: START_TYPE, id: requestId });
       io.out(`published on ${Topics.workflow}, request id ${requestId}\n`);
