@@ -35,6 +35,8 @@ const DEFAULT_BUCKET = 'artifacts';
 const BUCKET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 // A read that finds its file replaced (deleted under it) looks again this many times.
 const READ_ATTEMPTS = 3;
+/** The order in which a key's files are newest first: upload date, then id among equal dates. */
+const NEWEST_FIRST = { uploadDate: -1, _id: -1 } as const;
 
 function dbNameFromUri(uri: string): string | undefined {
   const path = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]+)/.exec(uri)?.[1];
@@ -198,22 +200,18 @@ export class GridFsArtifactStore implements ArtifactStore {
 
   /** The key's newest complete file: the latest upload date, the latest id among equal dates. */
   private newest(key: string): Promise<GridFSFile | null> {
-    return this.files.find({ filename: key }).sort({ uploadDate: -1, _id: -1 }).limit(1).next();
+    return this.files.find({ filename: key }).sort(NEWEST_FIRST).limit(1).next();
   }
 
-  /** Deletes the key's files that come before `mine` in the order `newest` uses. */
   /**
-   * Deletes every file of the key but the newest (by upload date, then id). A put's upload date
+   * Deletes every file of the key but the newest (in the order `newest` uses). A put's upload date
    * is taken before its files document is written, so two puts side by side may each miss the
    * other's document; whichever looks last sees both, and may delete its own file if the other
    * is newer. The newest complete file wins either way, and one file per key remains.
    */
   private async keepNewest(key: string): Promise<void> {
-    const files = await this.files.find({ filename: key }).toArray();
-    const newer = (a: GridFSFile, b: GridFSFile) =>
-      a.uploadDate.getTime() !== b.uploadDate.getTime() ? a.uploadDate.getTime() > b.uploadDate.getTime() : a._id.toHexString() > b._id.toHexString();
-    const newest = files.reduce<GridFSFile | null>((best, f) => (best === null || newer(f, best) ? f : best), null);
-    for (const file of files) if (file !== newest) await this.deleteFile(file._id);
+    const [, ...older] = await this.files.find({ filename: key }).sort(NEWEST_FIRST).toArray();
+    for (const file of older) await this.deleteFile(file._id);
   }
 
   /** Deletes one file and its chunks; false if someone else deleted it first. */
