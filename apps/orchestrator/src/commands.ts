@@ -6,7 +6,8 @@ import {
   type PayloadOf,
 } from '@apo/messages';
 import type { PipelineRecord } from '@apo/store';
-import type { IterationState } from './state.ts';
+import type { StepName } from './dag.ts';
+import type { TrialState } from './state.ts';
 
 // Commands get ids derived from (pipeline, iteration, type): a command the orchestrator sends
 // again after a crash or a redelivered reply has the same id, and its stage handles it once.
@@ -16,11 +17,13 @@ function command<T extends MessageType>(
   iteration: number,
   payload: PayloadOf<T>,
   causationId: string | null,
+  attempt: number,
 ) {
   return createMessage(type, {
     id: `${pipeline.id}/${iteration}/${type}`,
     pipelineId: pipeline.id,
     iteration,
+    attempt,
     causationId,
     payload,
   });
@@ -36,12 +39,26 @@ export const modelSeed = (p: PipelineRecord, iteration: number) => (p.seed * 100
 export const llmTokensLeft = (p: PipelineRecord) =>
   p.budget.maxLlmTokens === undefined ? undefined : Math.max(0, p.budget.maxLlmTokens - p.llmTokens);
 
-export function getConfiguration(p: PipelineRecord, causationId: string | null): AnyMessage {
+/** The command a step of a trial sends; `attempt` counts its sends (the envelope's `attempt`). */
+export function commandFor(step: StepName, p: PipelineRecord, trial: TrialState, causationId: string | null, attempt = 1): AnyMessage {
+  switch (step) {
+    case 'configure':
+      return getConfiguration(p, trial, causationId, attempt);
+    case 'build':
+      return generateModel(p, trial, causationId, attempt);
+    case 'prepare':
+      return prepareFeatures(p, trial, causationId, attempt);
+    case 'train':
+      return runModel(p, trial, causationId, attempt);
+  }
+}
+
+function getConfiguration(p: PipelineRecord, trial: TrialState, causationId: string | null, attempt: number): AnyMessage {
   const left = llmTokensLeft(p);
   return command(
     'GET_CONFIGURATION',
     p,
-    p.iteration,
+    trial.iteration,
     {
       datasetKey: p.profile!.datasetKey,
       strategy: strategyOf(p),
@@ -50,55 +67,60 @@ export function getConfiguration(p: PipelineRecord, causationId: string | null):
       ...(left === undefined ? {} : { llmTokensLeft: left }),
     },
     causationId,
+    attempt,
   );
 }
 
-/** Steps 3 and 4 depend only on the configuration and the start message: sent side by side. */
-export function buildAndPrepare(p: PipelineRecord, it: IterationState, causationId: string | null): AnyMessage[] {
-  const profile = p.profile!;
-  return [
-    command(
-      'GENERATE_MODEL',
-      p,
-      it.iteration,
-      {
-        configurationId: it.configurationId,
-        configuration: it.configuration,
-        profile,
-        seed: modelSeed(p, it.iteration),
-      },
-      causationId,
-    ),
-    command(
-      'PREPARE_FEATURES',
-      p,
-      it.iteration,
-      {
-        dataset: { uri: p.dataset.uri, target: profile.target },
-        datasetKey: profile.datasetKey,
-        task: profile.task,
-        split: p.split,
-        seed: p.seed,
-      },
-      causationId,
-    ),
-  ];
+// Steps 3 and 4 depend only on the configuration and the start message: the DAG sends them side by side.
+function generateModel(p: PipelineRecord, it: TrialState, causationId: string | null, attempt: number): AnyMessage {
+  return command(
+    'GENERATE_MODEL',
+    p,
+    it.iteration,
+    {
+      configurationId: it.configurationId!,
+      configuration: it.configuration!,
+      profile: p.profile!,
+      seed: modelSeed(p, it.iteration),
+    },
+    causationId,
+    attempt,
+  );
 }
 
-export function runModel(p: PipelineRecord, it: IterationState, causationId: string | null): AnyMessage {
+function prepareFeatures(p: PipelineRecord, it: TrialState, causationId: string | null, attempt: number): AnyMessage {
+  const profile = p.profile!;
+  return command(
+    'PREPARE_FEATURES',
+    p,
+    it.iteration,
+    {
+      dataset: { uri: p.dataset.uri, target: profile.target },
+      datasetKey: profile.datasetKey,
+      task: profile.task,
+      split: p.split,
+      seed: p.seed,
+    },
+    causationId,
+    attempt,
+  );
+}
+
+function runModel(p: PipelineRecord, it: TrialState, causationId: string | null, attempt: number): AnyMessage {
   return command(
     'RUN_MODEL',
     p,
     it.iteration,
     {
-      configurationId: it.configurationId,
-      configuration: it.configuration,
+      configurationId: it.configurationId!,
+      configuration: it.configuration!,
       modelUri: it.modelUri!,
       featuresUri: it.featuresUri!,
       kpi: kpiOf(p),
       seed: modelSeed(p, it.iteration),
     },
     causationId,
+    attempt,
   );
 }
 

@@ -9,10 +9,12 @@ import {
   type LlmUsage,
   type Metrics,
 } from '@apo/messages';
-import { runStage, silentLogger } from '@apo/runtime';
+import { publishMessages, runStage, silentLogger } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
+import type { Subscription } from '@apo/bus';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { orchestratorHandlers } from './handler.ts';
+import { iterationDag } from './dag.ts';
+import { orchestratorHandlers, orchestratorSweep, type OrchestratorDeps } from './handler.ts';
 
 const profile: DatasetProfile = {
   datasetKey: 'sha256:iris',
@@ -42,30 +44,50 @@ let bus: InMemoryBus;
 let store: SqliteStore;
 let sent: AnyMessage[];
 let profileError: Error | null;
+let deps: OrchestratorDeps;
+let orchestrator: Subscription;
+/** The orchestrator's clock: tests move it to make steps overdue. */
+let clock: number;
 
 const quiet = silentLogger();
+const SECOND = 1000;
+// Short waits so the tests can step past them: configure 10 s, build 20 s, prepare 30 s, train 60 s.
+const dag = iterationDag({
+  configure: { timeoutMs: 10 * SECOND, retries: 1 },
+  build: { timeoutMs: 20 * SECOND },
+  prepare: { timeoutMs: 30 * SECOND },
+  train: { timeoutMs: 60 * SECOND, retries: 0 },
+});
 
-beforeEach(async () => {
-  bus = new InMemoryBus();
-  store = SqliteStore.open({ filename: ':memory:' });
-  sent = [];
-  profileError = null;
-  await runStage({
+const startOrchestrator = async () => {
+  orchestrator = await runStage({
     stage: 'orchestrator',
     bus,
     processed: store,
     logger: quiet,
     maxAttempts: 10,
     retryBackoffMs: 1,
-    handlers: orchestratorHandlers({
-      store,
-      autoStrategy: 'tpe',
-      profileDataset: async (dataset, { task }) => {
-        if (profileError) throw profileError;
-        return { ...profile, uri: dataset.uri, task };
-      },
-    }),
+    handlers: orchestratorHandlers(deps),
   });
+};
+
+beforeEach(async () => {
+  bus = new InMemoryBus();
+  store = SqliteStore.open({ filename: ':memory:' });
+  sent = [];
+  profileError = null;
+  clock = Date.now();
+  deps = {
+    store,
+    autoStrategy: 'tpe',
+    dag,
+    now: () => new Date(clock),
+    profileDataset: async (dataset, { task }) => {
+      if (profileError) throw profileError;
+      return { ...profile, uri: dataset.uri, task };
+    },
+  };
+  await startOrchestrator();
   const topics = [Topics.config, Topics.model, Topics.features, Topics.predict, Topics.notifications];
   await bus.subscribe({
     groupId: 'observer',
@@ -81,6 +103,15 @@ afterEach(async () => {
 
 const ofType = <T extends AnyMessage['type']>(type: T) =>
   sent.filter((m): m is MessageOf<T> => m.type === type);
+
+/** The last command of a type sent for an iteration. */
+const latest = <T extends AnyMessage['type']>(type: T, iteration: number) => ofType(type).filter((m) => m.iteration === iteration).at(-1)!;
+
+/** One pass of the orchestrator's sweep at the current clock, its messages delivered. */
+async function sweep() {
+  await publishMessages(bus, await orchestratorSweep(deps)(quiet));
+  await bus.whenIdle();
+}
 
 async function startPipeline(extra: Record<string, unknown> = {}) {
   await bus.publish(Topics.workflow, [
@@ -98,10 +129,9 @@ async function reply<T extends AnyMessage['type']>(to: AnyMessage, type: T, payl
   return message;
 }
 
-/** Plays config/llm, build-model, prepare-features and predict for one iteration. */
-async function iteration(request: AnyMessage, validation: Metrics, test: Metrics = validation, llm?: LlmUsage) {
+/** Plays config and llm for one iteration: the configuration is saved, then announced. */
+async function configure(request: AnyMessage, llm?: LlmUsage) {
   const configurationId = `c-${request.iteration}`;
-  // The llm stage saves each configuration before it announces it.
   await store.saveConfiguration({
     id: configurationId,
     pipelineId: request.pipelineId,
@@ -124,15 +154,26 @@ async function iteration(request: AnyMessage, validation: Metrics, test: Metrics
     source: llm ? 'llm' : 'tpe',
     ...(llm ? { llm } : {}),
   });
-  // At-least-once delivery: the same announcement again must not count its tokens twice.
-  await bus.publish(Topics.config, [{ key: ready.pipelineId, value: JSON.stringify(ready), headers: { type: ready.type, id: ready.id } }]);
-  await bus.whenIdle();
-  const [build, prepare] = [ofType('GENERATE_MODEL').at(-1)!, ofType('PREPARE_FEATURES').at(-1)!];
+  return { configurationId, ready };
+}
+
+/** Plays build-model and prepare-features for a configured iteration; returns its RUN_MODEL. */
+async function buildAndPrepare(iteration: number, configurationId: string) {
+  const [build, prepare] = [latest('GENERATE_MODEL', iteration), latest('PREPARE_FEATURES', iteration)];
   await Promise.all([
     reply(build, 'MODEL_READY', { configurationId, modelUri: `file:///m/${configurationId}`, parameterCount: 10 }),
     reply(prepare, 'FEATURES_READY', { featuresUri: 'file:///f', featuresKey: 'f', featureCount: 4, rows: { train: 105, validation: 22, test: 23 }, reused: false }),
   ]);
-  const run = ofType('RUN_MODEL').at(-1)!;
+  return latest('RUN_MODEL', iteration);
+}
+
+/** Plays config/llm, build-model, prepare-features and predict for one iteration. */
+async function iteration(request: AnyMessage, validation: Metrics, test: Metrics = validation, llm?: LlmUsage) {
+  const { configurationId, ready } = await configure(request, llm);
+  // At-least-once delivery: the same announcement again must not count its tokens twice.
+  await bus.publish(Topics.config, [{ key: ready.pipelineId, value: JSON.stringify(ready), headers: { type: ready.type, id: ready.id } }]);
+  await bus.whenIdle();
+  const run = await buildAndPrepare(request.iteration, configurationId);
   await reply(run, 'PREDICTION_READY', { configurationId, validation, test, epochsRun: 10, trainingMs: 100, trainedModelUri: `file:///t/${configurationId}` });
 }
 
@@ -312,5 +353,123 @@ describe('orchestrator', () => {
     // The re-sent request for iteration 2 has the id of the first, so the config stage skips it.
     const requests = ofType('GET_CONFIGURATION').filter((m) => m.iteration === 2);
     expect(new Set(requests.map((m) => m.id)).size).toBe(1);
+  });
+
+  it('a step with no reply is sent again with the same id, then its iteration fails with STEP_TIMEOUT and the loop goes on', async () => {
+    const first = await startPipeline({ budget: { maxIterations: 5, maxConsecutiveFailures: 2 } });
+    const t0 = clock;
+    clock = t0 + 10 * SECOND - 1;
+    await sweep();
+    expect(ofType('GET_CONFIGURATION')).toHaveLength(1);
+    clock = t0 + 10 * SECOND;
+    await sweep();
+    const again = ofType('GET_CONFIGURATION');
+    expect(again.map((m) => [m.id, m.iteration, m.attempt])).toEqual([
+      [first.id, 1, 1],
+      [first.id, 1, 2],
+    ]);
+    // The second wait is twice the first (backoff 2): nothing until 20 s after the re-send.
+    clock = t0 + 30 * SECOND - 1;
+    await sweep();
+    expect(ofType('GET_CONFIGURATION')).toHaveLength(2);
+    clock = t0 + 30 * SECOND;
+    await sweep();
+    const second = latest('GET_CONFIGURATION', 2);
+    expect(second.attempt).toBe(1);
+    expect(await store.getPipeline(first.pipelineId)).toMatchObject({ status: 'running', iteration: 2, consecutiveFailures: 1, step: 'configuring' });
+
+    // The late answer to iteration 1 builds nothing.
+    await configure(first);
+    expect(ofType('GENERATE_MODEL')).toHaveLength(0);
+
+    // Iteration 2 gets as far as training, which never answers (no retries for train here).
+    const { configurationId } = await configure(second);
+    const run = await buildAndPrepare(2, configurationId);
+    clock += 60 * SECOND;
+    await sweep();
+    expect(ofType('RUN_MODEL')).toEqual([run]);
+    const [result] = await store.listResults({ pipelineId: first.pipelineId });
+    expect(result).toMatchObject({ configurationId: 'c-2', iteration: 2, status: 'failed', error: { code: 'STEP_TIMEOUT' } });
+    expect(result!.error!.message).toBe('step "train" got no PREDICTION_READY within 60 s (RUN_MODEL sent 1 time)');
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({ outcome: 'failed', iterationsUsed: 2 });
+    expect(finished!.payload.reason).toMatch(/2 iterations failed in a row; last error: step "train" got no PREDICTION_READY within 60 s/);
+
+    // A training that answers after all changes nothing.
+    const before = await store.getPipeline(first.pipelineId);
+    await reply(run, 'PREDICTION_READY', { configurationId, validation: { accuracy: 0.99 }, test: { accuracy: 0.99 }, epochsRun: 1, trainingMs: 1, trainedModelUri: 'file:///late' });
+    expect(await store.getPipeline(first.pipelineId)).toEqual(before);
+  });
+
+  it('a training whose result was saved before its reply was lost counts as trained when its step times out', async () => {
+    const request = await startPipeline({ budget: { maxIterations: 3 } });
+    const { configurationId } = await configure(request);
+    await buildAndPrepare(1, configurationId);
+    // What the predict stage writes before it replies; the reply itself never comes.
+    await store.saveResult({
+      id: `${configurationId}/result`, pipelineId: request.pipelineId, iteration: 1, configurationId, datasetKey: profile.datasetKey,
+      layerCount: 1, status: 'succeeded', validation: { accuracy: 0.95 }, test: { accuracy: 0.94 }, trainingMs: 5, epochsRun: 3,
+      modelUri: 'file:///t/c-1', error: null, createdAt: new Date().toISOString(),
+    });
+    clock += 60 * SECOND;
+    await sweep();
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({ outcome: 'succeeded', best: { iteration: 1, validation: { accuracy: 0.95 }, test: { accuracy: 0.94 }, modelUri: 'file:///t/c-1' } });
+    expect((await store.getResultOf(configurationId))!.status).toBe('succeeded');
+  });
+
+  it('a restarted orchestrator sends again only the commands still waiting for their reply, and the iteration goes on', async () => {
+    const request = await startPipeline({ budget: { maxIterations: 2 } });
+    const { configurationId } = await configure(request);
+    const build = latest('GENERATE_MODEL', 1);
+    await reply(build, 'MODEL_READY', { configurationId, modelUri: 'file:///m/c-1', parameterCount: 10 });
+    // The orchestrator stops; the PREPARE_FEATURES it sent is lost on the way.
+    await orchestrator.close();
+    clock += 30 * SECOND;
+    await startOrchestrator();
+    const sentBefore = sent.length;
+    await sweep();
+    expect(sent.slice(sentBefore).map((m) => [m.type, m.iteration, m.attempt])).toEqual([['PREPARE_FEATURES', 1, 2]]);
+    await reply(latest('PREPARE_FEATURES', 1), 'FEATURES_READY', { featuresUri: 'file:///f', featuresKey: 'f', featureCount: 4, rows: { train: 105, validation: 22, test: 23 }, reused: false });
+    expect(latest('RUN_MODEL', 1).payload).toMatchObject({ modelUri: 'file:///m/c-1', featuresUri: 'file:///f' });
+  });
+
+  it('runs `parallelism` trials at once, each its own iteration; the first to meet the KPI ends the pipeline', async () => {
+    const first = await startPipeline({ parallelism: 3, budget: { maxIterations: 4 } });
+    const requests = ofType('GET_CONFIGURATION');
+    expect(requests.map((m) => m.iteration)).toEqual([1, 2, 3]);
+    expect(new Set(requests.map((m) => m.id)).size).toBe(3);
+    expect(await store.getPipeline(first.pipelineId)).toMatchObject({ iteration: 3, step: 'configuring' });
+
+    await iteration(latest('GET_CONFIGURATION', 2), { accuracy: 0.6 });
+    // A trial ended, so the next one takes its place; the budget counts every trial started.
+    expect(ofType('GET_CONFIGURATION').map((m) => m.iteration)).toEqual([1, 2, 3, 4]);
+    await iteration(latest('GET_CONFIGURATION', 3), { accuracy: 0.7 });
+    expect(ofType('GET_CONFIGURATION')).toHaveLength(4);
+    const { configurationId } = await configure(latest('GET_CONFIGURATION', 4));
+    expect(await store.getPipeline(first.pipelineId)).toMatchObject({ status: 'running', step: 'configuring, building' });
+
+    await iteration(latest('GET_CONFIGURATION', 1), { accuracy: 0.95 });
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({ outcome: 'succeeded', iterationsUsed: 4, best: { iteration: 1, validation: { accuracy: 0.95 } } });
+
+    // Trial 4 was still running: its replies change nothing.
+    const before = await store.getPipeline(first.pipelineId);
+    const run = await buildAndPrepare(4, configurationId);
+    expect(run).toBeUndefined();
+    expect(await store.getPipeline(first.pipelineId)).toEqual(before);
+    expect(ofType('PIPELINE_FINISHED')).toHaveLength(1);
+  });
+
+  it('with parallel trials, the budget ends when every iteration has started and none is still running', async () => {
+    const first = await startPipeline({ parallelism: 2, budget: { maxIterations: 3 } });
+    await iteration(latest('GET_CONFIGURATION', 1), { accuracy: 0.5 });
+    await iteration(latest('GET_CONFIGURATION', 3), { accuracy: 0.8 });
+    expect(ofType('PIPELINE_FINISHED')).toHaveLength(0);
+    expect(await store.getPipeline(first.pipelineId)).toMatchObject({ status: 'running', iteration: 3 });
+    await iteration(latest('GET_CONFIGURATION', 2), { accuracy: 0.7 });
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished!.payload).toMatchObject({ outcome: 'budget_exhausted', iterationsUsed: 3, best: { iteration: 3, validation: { accuracy: 0.8 } } });
+    expect(ofType('GET_CONFIGURATION').map((m) => m.iteration)).toEqual([1, 2, 3]);
   });
 });

@@ -5,16 +5,14 @@ import {
   type AnyMessage,
   type DatasetProfile,
   type DatasetRef,
-  type MessageOf,
   type Strategy,
   type Task,
 } from '@apo/messages';
-import type { HandlerContext, StageHandlers } from '@apo/runtime';
-import type { PipelineChanges, PipelineRecord, Store } from '@apo/store';
+import type { Logger, StageHandlers } from '@apo/runtime';
+import type { PipelineRecord, Store } from '@apo/store';
 import { randomUUID } from 'node:crypto';
-import { buildAndPrepare, getConfiguration, pipelineFinished, runModel } from './commands.ts';
-import { judge, type IterationOutcome } from './judge.ts';
-import { currentIteration, withCurrent } from './state.ts';
+import { iterationDag, type Dag } from './dag.ts';
+import { createEngine } from './engine.ts';
 
 /** What the orchestrator needs from its composition root. */
 export interface OrchestratorDeps {
@@ -23,7 +21,24 @@ export interface OrchestratorDeps {
   profileDataset: (dataset: DatasetRef, options: { task: Task }) => Promise<DatasetProfile>;
   /** What the strategy `auto` becomes: `llm` when an LLM is configured, else `tpe`. */
   autoStrategy: Exclude<Strategy, 'auto'>;
+  /** The iteration's steps with their timeouts and retries (default `iterationDag()`). */
+  dag?: Dag;
   now?: () => Date;
+}
+
+const engineOf = (deps: OrchestratorDeps) =>
+  createEngine({ store: deps.store, dag: deps.dag ?? iterationDag(), now: deps.now ?? (() => new Date()) });
+
+/**
+ * The orchestrator's periodic task: re-sends commands whose reply is overdue and fails trials out
+ * of tries (see `Engine.sweep`). The service runs it at start-up and then every few seconds.
+ */
+export function orchestratorSweep(
+  deps: OrchestratorDeps,
+  options: { include?: (p: PipelineRecord) => boolean } = {},
+): (logger: Logger) => Promise<AnyMessage[]> {
+  const engine = engineOf(deps);
+  return (logger) => engine.sweep(logger, options.include);
 }
 
 /**
@@ -34,66 +49,7 @@ export interface OrchestratorDeps {
 export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
-
-  /** The running pipeline a reply belongs to, or null when it is unknown, finished or stale. */
-  async function pipelineFor(message: AnyMessage, ctx: HandlerContext): Promise<PipelineRecord | null> {
-    const p = await store.getPipeline(message.pipelineId);
-    if (!p) {
-      ctx.logger.warn('reply for an unknown pipeline; ignored');
-      return null;
-    }
-    return p;
-  }
-
-  async function finishedMessage(p: PipelineRecord, causationId: string | null): Promise<AnyMessage> {
-    const best = p.best ? await store.getConfiguration(p.best.configurationId) : null;
-    return pipelineFinished(p, best?.configuration ?? null, causationId);
-  }
-
-  /** What follows a judged iteration: the next request for a configuration, or the end. */
-  async function afterJudgement(p: PipelineRecord, causationId: string): Promise<AnyMessage[]> {
-    if (p.status === 'finished') return [await finishedMessage(p, causationId)];
-    return [getConfiguration(p, causationId)];
-  }
-
-  async function update(p: PipelineRecord, changes: PipelineChanges) {
-    return store.updatePipeline(p.id, p.version, changes);
-  }
-
-  async function endIteration(message: AnyMessage, outcome: IterationOutcome, ctx: HandlerContext) {
-    const p = await pipelineFor(message, ctx);
-    if (!p) return [];
-    // Already judged (a redelivery after the judgement was saved): send its consequence again.
-    if (p.status === 'finished' || p.iteration > message.iteration) {
-      return p.iteration === message.iteration + 1 || p.status === 'finished' ? afterJudgement(p, message.id) : [];
-    }
-    if (message.iteration !== p.iteration) return [];
-    const it = currentIteration(p);
-    if (outcome.kind === 'failed' && it) {
-      await store.saveResult({
-        id: `${it.configurationId}/result`,
-        pipelineId: p.id,
-        iteration: p.iteration,
-        configurationId: it.configurationId,
-        datasetKey: p.profile!.datasetKey,
-        layerCount: it.layerCount,
-        status: 'failed',
-        validation: null,
-        test: null,
-        trainingMs: null,
-        epochsRun: null,
-        modelUri: null,
-        error: outcome.error,
-        createdAt: now().toISOString(),
-      });
-    }
-    const judged = await update(p, judge(p, outcome, now()));
-    ctx.logger.info(
-      { step: judged.step, outcome: judged.outcome, best: judged.best?.validation[p.kpi.metric] },
-      judged.status === 'finished' ? `pipeline finished: ${judged.reason}` : 'iteration judged',
-    );
-    return afterJudgement(judged, message.id);
-  }
+  const engine = engineOf(deps);
 
   return {
     ADAPTIVE_PIPELINE_START: async (start, ctx) => {
@@ -127,9 +83,9 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
         ctx.logger.info({ pipelineId: p.id, kpi: start.kpi, dataset: start.dataset }, 'pipeline created');
       }
       if (p.step !== 'profiling') {
-        // A repeated start: send again what the first one led to, if it is still the next step.
-        if (p.status === 'finished') return [await finishedMessage(p, ctx.messageId)];
-        return p.iteration === 1 && p.step === 'configuring' ? [getConfiguration(p, ctx.messageId)] : [];
+        // A repeated start: its answer if the pipeline ended, else what it sent that still waits.
+        if (p.status === 'finished') return [await engine.finishedMessage(p, ctx.messageId)];
+        return engine.resendFor(p, ctx.messageId);
       }
       const metricTask = METRICS[p.kpi.metric].task;
       let profile: DatasetProfile;
@@ -152,112 +108,72 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
       } catch (caught) {
         if (!(caught instanceof PipelineError) || caught.retryable) throw caught;
         const err = p.task === null && caught.details?.['regressionTarget'] ? kpiMakesRegression(p, caught) : caught;
-        // Bad input ends the pipeline before any proposal is asked for.
-        const finished = await update(p, {
-          status: 'finished',
-          step: 'finished',
-          outcome: 'failed',
-          reason: err.message,
-          error: toWireError(err),
-          finishedAt: now().toISOString(),
-        });
         ctx.logger.warn({ pipelineId: p.id, reason: err.message }, 'pipeline refused its input');
-        return [await finishedMessage(finished, ctx.messageId)];
+        // Bad input ends the pipeline before any proposal is asked for.
+        return engine.finish(
+          p,
+          { outcome: 'failed', reason: err.message, error: toWireError(err), finishedAt: now().toISOString() },
+          ctx.messageId,
+        );
       }
-      const configuring = await update(p, { profile, task: profile.task, step: 'configuring', iteration: 1 });
-      return [getConfiguration(configuring, ctx.messageId)];
+      return engine.begin(p, { profile, task: profile.task }, ctx.messageId);
     },
 
-    NEW_LLM_CONFIGURATION_READY: async (message, ctx) => {
-      const p = await pipelineFor(message, ctx);
-      if (!p || p.status !== 'running' || message.iteration !== p.iteration) return [];
-      const current = currentIteration(p);
-      if (current) {
-        // Seen before: if still waiting on the fan-out, send it again.
-        return current.configurationId === message.payload.configurationId && p.step === 'building'
-          ? buildAndPrepare(p, current, message.id)
-          : [];
-      }
-      if (p.step !== 'configuring') return [];
-      const it = {
-        iteration: p.iteration,
-        configurationId: message.payload.configurationId,
-        configuration: message.payload.configuration,
-        layerCount: message.payload.layerCount,
-        modelUri: null,
-        featuresUri: null,
-      };
-      // The tokens are counted here, once: this update happens once per iteration (step guard).
-      const usage = message.payload.llm;
-      const building = await update(p, {
-        step: 'building',
-        state: withCurrent(p, it),
-        ...(usage ? { llmTokens: p.llmTokens + usage.inputTokens + usage.outputTokens } : {}),
-      });
-      return buildAndPrepare(building, it, message.id);
-    },
-
-    MODEL_READY: (message, ctx) => joinFanOut(message, ctx, { modelUri: message.payload.modelUri }),
-    FEATURES_READY: (message, ctx) => joinFanOut(message, ctx, { featuresUri: message.payload.featuresUri }),
-
-    PREDICTION_READY: (message, ctx) => {
-      const it = message.payload;
-      return endIteration(
+    NEW_LLM_CONFIGURATION_READY: (message) => {
+      const ready = message.payload;
+      return engine.onReply(
         message,
-        { kind: 'trained', configurationId: it.configurationId, validation: it.validation, test: it.test, modelUri: it.trainedModelUri },
-        ctx,
+        () => ({ configurationId: ready.configurationId, configuration: ready.configuration, layerCount: ready.layerCount }),
+        // The tokens are counted here, once: the step is marked done in the same update.
+        { changes: (p) => (ready.llm ? { llmTokens: p.llmTokens + ready.llm.inputTokens + ready.llm.outputTokens } : {}) },
       );
     },
 
+    MODEL_READY: (message) =>
+      engine.onReply(message, (t) => (message.payload.configurationId === t.configurationId ? { modelUri: message.payload.modelUri } : null)),
+
+    FEATURES_READY: (message) => engine.onReply(message, () => ({ featuresUri: message.payload.featuresUri })),
+
+    PREDICTION_READY: (message) => {
+      const it = message.payload;
+      return engine.onReply(message, (t) => (it.configurationId === t.configurationId ? {} : null), {
+        outcome: { kind: 'trained', configurationId: it.configurationId, validation: it.validation, test: it.test, modelUri: it.trainedModelUri },
+      });
+    },
+
     CANCEL_PIPELINE: async (message, ctx) => {
-      const p = await pipelineFor(message, ctx);
-      if (!p) return [];
+      const p = await store.getPipeline(message.pipelineId);
+      if (!p) {
+        ctx.logger.warn('cancel for an unknown pipeline; ignored');
+        return [];
+      }
       if (p.status === 'finished') {
         // A redelivered cancel re-sends its end (same id); a cancel after the end changes nothing.
-        return p.outcome === 'cancelled' ? [await finishedMessage(p, message.id)] : [];
+        return p.outcome === 'cancelled' ? [await engine.finishedMessage(p, message.id)] : [];
       }
-      // Replies still in flight find the pipeline finished: they save nothing and start nothing.
-      const cancelled = await update(p, {
-        status: 'finished',
-        step: 'finished',
-        outcome: 'cancelled',
-        reason: `${message.payload.reason} (during iteration ${p.iteration}, step ${p.step})`,
-        finishedAt: now().toISOString(),
-      });
       ctx.logger.info({ reason: message.payload.reason }, 'pipeline cancelled');
-      return [await finishedMessage(cancelled, message.id)];
+      // Replies still in flight find no trial: they save nothing and start nothing.
+      return engine.finish(
+        p,
+        { outcome: 'cancelled', reason: `${message.payload.reason} (during iteration ${p.iteration}, step ${p.step})`, finishedAt: now().toISOString() },
+        message.id,
+      );
     },
 
     STAGE_FAILED: async (message, ctx) => {
-      const p = await store.getPipeline(message.pipelineId);
-      // The orchestrator's own failures (before a pipeline existed) and other stages' failures
-      // for configurations no longer in flight change nothing.
-      if (!p || message.payload.stage === 'orchestrator') return [];
-      const current = currentIteration(p);
+      // The orchestrator's own failures (before a pipeline existed) change nothing.
+      if (message.payload.stage === 'orchestrator') return [];
+      const found = await engine.trialOf(message);
+      if (!found) return [];
+      const { p, trial } = found;
+      if (!trial) return engine.resendFor(p, message.id);
+      // A failure for a configuration no longer in flight (a late copy) changes nothing.
       const id = message.payload.configurationId;
-      if (id && current && id !== current.configurationId) return [];
+      if (id && trial.configurationId && id !== trial.configurationId) return [];
       ctx.logger.warn({ failedStage: message.payload.stage, error: message.payload.error }, 'iteration failed');
-      return endIteration(message, { kind: 'failed', error: message.payload.error }, ctx);
+      return (await engine.endTrial(p, trial, { kind: 'failed', error: message.payload.error }, message.id)).messages;
     },
   };
-
-  async function joinFanOut(
-    message: MessageOf<'MODEL_READY'> | MessageOf<'FEATURES_READY'>,
-    ctx: HandlerContext,
-    found: { modelUri?: string; featuresUri?: string },
-  ): Promise<AnyMessage[]> {
-    const p = await pipelineFor(message, ctx);
-    if (!p || p.status !== 'running' || message.iteration !== p.iteration) return [];
-    const it = currentIteration(p);
-    if (!it) return [];
-    if ('configurationId' in message.payload && message.payload.configurationId !== it.configurationId) return [];
-    const next = { ...it, ...found };
-    if (p.step === 'training') return next.modelUri === it.modelUri && next.featuresUri === it.featuresUri ? [runModel(p, it, message.id)] : [];
-    if (p.step !== 'building') return [];
-    const joined = next.modelUri !== null && next.featuresUri !== null;
-    const saved = await update(p, { state: withCurrent(p, next), ...(joined ? { step: 'training' } : {}) });
-    return joined ? [runModel(saved, next, message.id)] : [];
-  }
 }
 
 /** A regression metric named for a target holding classes: the KPI chose the task, so say so. */

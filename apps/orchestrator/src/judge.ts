@@ -8,11 +8,19 @@ export type IterationOutcome =
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4));
 
+/** The trial being judged, and how many other trials of the pipeline are still running. */
+export interface Judged {
+  iteration: number;
+  running: number;
+}
+
 /**
- * The KPI is judged on the validation split. Returns the pipeline changes: a better best, and
- * either the next iteration (`step: configuring`) or the end with its outcome and reason.
+ * The KPI is judged on the validation split of each trial as it finishes (in parallel runs, the
+ * first to meet it ends the pipeline). Returns the pipeline changes: a better best, and the end
+ * with its outcome and reason when there is one (`status: finished`). The budget of iterations is
+ * spent when every iteration has started (`p.iteration` counts them) and none is still running.
  */
-export function judge(p: PipelineRecord, outcome: IterationOutcome, now: Date): PipelineChanges {
+export function judge(p: PipelineRecord, trial: Judged, outcome: IterationOutcome, now: Date): PipelineChanges {
   const { metric, target } = p.kpi;
   let best: BestSoFar | null = p.best;
   let consecutiveFailures = p.consecutiveFailures;
@@ -24,7 +32,7 @@ export function judge(p: PipelineRecord, outcome: IterationOutcome, now: Date): 
     const bestValue = best?.validation[metric];
     if (value !== undefined && (bestValue === undefined || isBetter(metric, value, bestValue))) {
       best = {
-        iteration: p.iteration,
+        iteration: trial.iteration,
         configurationId: outcome.configurationId,
         validation: outcome.validation,
         test: outcome.test,
@@ -34,7 +42,7 @@ export function judge(p: PipelineRecord, outcome: IterationOutcome, now: Date): 
     if (value !== undefined && meetsTarget(metric, value, target)) {
       finish = {
         outcome: 'succeeded',
-        reason: `${metric} ${fmt(value)} on the validation split meets the target ${target} at iteration ${p.iteration}`,
+        reason: `${metric} ${fmt(value)} on the validation split meets the target ${target} at iteration ${trial.iteration}`,
       };
     }
   } else {
@@ -53,7 +61,7 @@ export function judge(p: PipelineRecord, outcome: IterationOutcome, now: Date): 
       ...(outcome.kind === 'failed' && !best ? { error: outcome.error } : {}),
     };
   }
-  if (!finish && p.iteration >= p.budget.maxIterations) {
+  if (!finish && p.iteration >= p.budget.maxIterations && trial.running === 0) {
     finish = { outcome: 'budget_exhausted', reason: `all ${p.budget.maxIterations} iterations used; ${bestText()}` };
   }
   const minutes = (now.getTime() - Date.parse(p.createdAt)) / 60_000;
@@ -73,5 +81,5 @@ export function judge(p: PipelineRecord, outcome: IterationOutcome, now: Date): 
       finishedAt: now.toISOString(),
     };
   }
-  return { best, consecutiveFailures, step: 'configuring', iteration: p.iteration + 1 };
+  return { best, consecutiveFailures };
 }

@@ -1,5 +1,15 @@
 import { ALL_TOPICS, type StageName } from '@apo/messages';
-import { createLogger, installShutdown, parseEnv, runStage, startHealthServer, type Logger, type StageHandlers } from '@apo/runtime';
+import {
+  createLogger,
+  installShutdown,
+  parseEnv,
+  runPeriodic,
+  runStage,
+  startHealthServer,
+  type Logger,
+  type PeriodicOptions,
+  type StageHandlers,
+} from '@apo/runtime';
 import type { z } from 'zod';
 import { connectPlatform, type Platform } from './connect.ts';
 import { ServiceEnv } from './env.ts';
@@ -12,6 +22,13 @@ export interface ServeStageOptions<E extends z.ZodRawShape> {
   handlers: (parts: Platform & { env: ServiceEnv & z.output<z.ZodObject<E>>; logger: Logger }) => StageHandlers | Promise<StageHandlers>;
   /** The process environment (main.ts passes `process.env`). */
   processEnv: Record<string, string | undefined>;
+  /**
+   * A task the service runs at start-up, before it reports ready, and then every `everyMs`; what
+   * it returns is published (the orchestrator's sweep for overdue steps).
+   */
+  periodic?: (
+    parts: Platform & { env: ServiceEnv & z.output<z.ZodObject<E>>; logger: Logger },
+  ) => Pick<PeriodicOptions, 'task' | 'everyMs'>;
 }
 
 /**
@@ -41,13 +58,18 @@ export async function serveStage<E extends z.ZodRawShape = Record<never, never>>
     await platform.bus.ensureTopics([...ALL_TOPICS]);
     const handlers = await options.handlers({ ...parts, env, logger });
     const subscription = await runStage({ stage: options.stage, bus: parts.bus, processed: parts.store, handlers, logger });
+    shutdown.register('consumer', () => subscription.close());
+    if (options.periodic) {
+      const periodic = runPeriodic({ ...options.periodic({ ...parts, env, logger }), bus: parts.bus, logger });
+      shutdown.register('periodic', () => periodic.close());
+      await periodic.started;
+    }
     const health = await startHealthServer({
       host: env.HEALTH_HOST,
       port: env.HEALTH_PORT,
       checks: { store: async () => void (await parts.store.getPipeline('health-check')) },
     });
     shutdown.register('health', () => health.close());
-    shutdown.register('consumer', () => subscription.close());
     logger.info({ healthPort: health.port, brokers: env.KAFKA_BROKERS, artifacts: env.ARTIFACTS_URI }, `${options.stage} ready`);
   } catch (err) {
     // Unreachable Kafka or MongoDB at start: exit non-zero so a supervisor restarts the service.

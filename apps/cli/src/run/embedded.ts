@@ -7,11 +7,11 @@ import { configHandlers } from '@apo/config';
 import { llmHandlers } from '@apo/llm';
 import type { StageName } from '@apo/messages';
 import { loadDataset, profileDataset, selectBackend, type BackendName, type SelectedBackend } from '@apo/ml';
-import { orchestratorHandlers } from '@apo/orchestrator';
+import { orchestratorHandlers, orchestratorSweep, type OrchestratorDeps } from '@apo/orchestrator';
 import { predictHandlers, type TrainingProgress } from '@apo/predict';
 import { prepareFeaturesHandlers } from '@apo/prepare-features';
 import { AnthropicProposer, RandomProposer, TpeProposer, type AnthropicProposerOptions, type Proposer } from '@apo/proposers';
-import { runStage, type Logger, type StageHandlers } from '@apo/runtime';
+import { runPeriodic, runStage, type Logger, type StageHandlers } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
 import type { Bus, Subscription } from '@apo/bus';
 import type { Store } from '@apo/store';
@@ -42,6 +42,8 @@ export interface Embedded {
   close(): Promise<void>;
 }
 
+const SWEEP_EVERY_MS = 5_000;
+
 /** Composition root of `apo run`: the same stage handlers the services run, on embedded parts. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const dataDir = resolve(options.dataDir);
@@ -59,15 +61,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ...(options.llm ? { llm: new AnthropicProposer({ ...options.llm, fallback: tpe }) } : {}),
   };
 
+  const orchestrator: OrchestratorDeps = {
+    store,
+    autoStrategy: options.llm ? 'llm' : 'tpe',
+    profileDataset: async (dataset, { task }) => profileDataset(await loadDataset(dataset, { dataRoot }), { task }),
+  };
   const stages: [StageName, StageHandlers][] = [
-    [
-      'orchestrator',
-      orchestratorHandlers({
-        store,
-        autoStrategy: options.llm ? 'llm' : 'tpe',
-        profileDataset: async (dataset, { task }) => profileDataset(await loadDataset(dataset, { dataRoot }), { task }),
-      }),
-    ],
+    ['orchestrator', orchestratorHandlers(orchestrator)],
     ['config', configHandlers({ store })],
     ['llm', llmHandlers({ store, proposers })],
     ['build-model', buildModelHandlers({ artifacts, ready })],
@@ -88,12 +88,24 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       }),
     );
   }
+  // Steps whose reply is overdue are sent again, then fail their trial, as in the service. Only
+  // pipelines started by this process: one left running by an interrupted `apo run` has no one
+  // waiting for it, and must not take the machine from this run.
+  const since = new Date().toISOString();
+  const sweep = runPeriodic({
+    task: orchestratorSweep(orchestrator, { include: (p) => p.createdAt >= since }),
+    everyMs: SWEEP_EVERY_MS,
+    bus,
+    logger: options.logger,
+  });
+  await sweep.started;
   return {
     bus,
     store,
     artifacts,
     backend: ready,
     async close() {
+      await sweep.close();
       for (const s of subscriptions) await s.close();
       await bus.close();
       await store.close();
