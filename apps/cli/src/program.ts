@@ -59,6 +59,7 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--strategy <strategy>', 'how configurations are proposed (auto: llm when ANTHROPIC_API_KEY is set, else tpe)').choices(['auto', 'llm', 'tpe', 'random', 'hybrid']))
     .option('--max-iterations <n>', 'configurations to try at most (default 20)', integer('--max-iterations'))
     .option('--max-minutes <n>', 'wall-clock budget in minutes', Number)
+    .option('--parallelism <n>', 'trials at once, each its own configuration (default 1; helps most while an LLM is thinking)', integer('--parallelism'))
     .option('--seed <n>', 'seed of the split and of every training (default 42)', integer('--seed'))
     .option('--data-dir <dir>', 'where the store and the artifacts live', './.apo')
     .option('--data-root <dir>', 'dataset paths must lie inside this directory (default: the current one)')

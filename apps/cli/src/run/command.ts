@@ -26,6 +26,7 @@ export interface RunOptions {
   strategy?: string;
   maxIterations?: number;
   maxMinutes?: number;
+  parallelism?: number;
   seed?: number;
   dataDir: string;
   dataRoot: string;
@@ -71,6 +72,7 @@ export async function runPipeline(options: RunOptions, io: RunIo): Promise<numbe
       ...(options.strategy ? { strategy: options.strategy } : {}),
       ...(options.task ? { task: options.task } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
     });
   } catch (err) {
     if (!(err instanceof InvalidMessageError)) throw err;
