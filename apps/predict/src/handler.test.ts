@@ -5,7 +5,7 @@ import { buildModel, loadDataset, prepareFeaturesCached, profileDataset, saveMod
 import { canonicalize, configurationHash } from '@apo/model-config';
 import { runStage, silentLogger } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
-import { makeConfiguration } from '@apo/store/testing';
+import { makeConfiguration, makePipeline } from '@apo/store/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +76,24 @@ it('refuses to train a configuration the store does not know, without retrying',
   const failed = out.filter((m): m is MessageOf<'STAGE_FAILED'> => m.type === 'STAGE_FAILED');
   expect(failed.map((m) => [m.payload.error.code, m.payload.error.retryable, m.payload.configurationId])).toEqual([['UNKNOWN_CONFIGURATION', false, 'c-unknown']]);
   expect(epochs).toBe(0);
+});
+
+it('does not train a configuration already judged failed, nor one of a pipeline that has finished', async () => {
+  const timedOut = await prepare(0.05, 'c-late');
+  await store.saveResult({
+    id: 'c-late/result', pipelineId: 'p', iteration: 1, configurationId: 'c-late', datasetKey: 'k', layerCount: 1, status: 'failed',
+    validation: null, test: null, trainingMs: null, epochsRun: null, modelUri: null, createdAt: new Date().toISOString(),
+    error: { name: 'StepTimeoutError', code: 'STEP_TIMEOUT', message: 'step "train" got no PREDICTION_READY within 60 s', retryable: false },
+  });
+  await send(timedOut);
+
+  const abandoned = await prepare(0.07, 'c-abandoned');
+  const pipeline = await store.createPipeline(makePipeline({ id: 'p', status: 'finished', outcome: 'cancelled' }));
+  expect(pipeline.status).toBe('finished');
+  await send({ ...abandoned, id: 'abandoned' });
+
+  expect(epochs).toBe(0);
+  expect(out.filter((m) => m.type === 'PREDICTION_READY' || m.type === 'STAGE_FAILED')).toEqual([]);
+  expect((await store.getResultOf('c-late'))!.status).toBe('failed');
+  expect(await store.getResultOf('c-abandoned')).toBeNull();
 });

@@ -70,6 +70,17 @@ export function predictHandlers(deps: PredictDeps): StageHandlers {
       ];
       const earlier = await deps.store.getResultOf(configurationId);
       if (earlier?.status === 'succeeded' && earlier.modelUri) return answer(earlier);
+      // A failed result is the orchestrator's verdict on a trial it gave up (its step timed out),
+      // and a finished pipeline (met KPI, cancel) waits for nothing: training either is wasted.
+      if (earlier) {
+        ctx.logger.info({ configurationId, error: earlier.error?.code }, 'configuration already judged failed; not trained');
+        return [];
+      }
+      const pipeline = await deps.store.getPipeline(message.pipelineId);
+      if (pipeline?.status === 'finished') {
+        ctx.logger.info({ configurationId, outcome: pipeline.outcome }, 'pipeline already finished; not trained');
+        return [];
+      }
 
       // The llm stage saves every configuration before announcing it; results are filed by its dataset.
       const saved = await deps.store.getConfiguration(configurationId);
