@@ -41,87 +41,41 @@ export const llmTokensLeft = (p: PipelineRecord) =>
 
 /** The command a step of a trial sends; `attempt` counts its sends (the envelope's `attempt`). */
 export function commandFor(step: StepName, p: PipelineRecord, trial: TrialState, causationId: string | null, attempt = 1): AnyMessage {
-  switch (step) {
-    case 'configure':
-      return getConfiguration(p, trial, causationId, attempt);
-    case 'build':
-      return generateModel(p, trial, causationId, attempt);
-    case 'prepare':
-      return prepareFeatures(p, trial, causationId, attempt);
-    case 'train':
-      return runModel(p, trial, causationId, attempt);
-  }
-}
-
-function getConfiguration(p: PipelineRecord, trial: TrialState, causationId: string | null, attempt: number): AnyMessage {
-  const left = llmTokensLeft(p);
-  return command(
-    'GET_CONFIGURATION',
-    p,
-    trial.iteration,
-    {
-      datasetKey: p.profile!.datasetKey,
-      strategy: strategyOf(p),
-      kpi: kpiOf(p),
-      profile: p.profile!,
-      ...(left === undefined ? {} : { llmTokensLeft: left }),
-    },
-    causationId,
-    attempt,
-  );
-}
-
-// Steps 3 and 4 depend only on the configuration and the start message: the DAG sends them side by side.
-function generateModel(p: PipelineRecord, it: TrialState, causationId: string | null, attempt: number): AnyMessage {
-  return command(
-    'GENERATE_MODEL',
-    p,
-    it.iteration,
-    {
-      configurationId: it.configurationId!,
-      configuration: it.configuration!,
-      profile: p.profile!,
-      seed: modelSeed(p, it.iteration),
-    },
-    causationId,
-    attempt,
-  );
-}
-
-function prepareFeatures(p: PipelineRecord, it: TrialState, causationId: string | null, attempt: number): AnyMessage {
+  const send = <T extends MessageType>(type: T, payload: PayloadOf<T>) => command(type, p, trial.iteration, payload, causationId, attempt);
   const profile = p.profile!;
-  return command(
-    'PREPARE_FEATURES',
-    p,
-    it.iteration,
-    {
-      dataset: { uri: p.dataset.uri, target: profile.target },
-      datasetKey: profile.datasetKey,
-      task: profile.task,
-      split: p.split,
-      seed: p.seed,
-    },
-    causationId,
-    attempt,
-  );
-}
-
-function runModel(p: PipelineRecord, it: TrialState, causationId: string | null, attempt: number): AnyMessage {
-  return command(
-    'RUN_MODEL',
-    p,
-    it.iteration,
-    {
-      configurationId: it.configurationId!,
-      configuration: it.configuration!,
-      modelUri: it.modelUri!,
-      featuresUri: it.featuresUri!,
-      kpi: kpiOf(p),
-      seed: modelSeed(p, it.iteration),
-    },
-    causationId,
-    attempt,
-  );
+  const seed = modelSeed(p, trial.iteration);
+  switch (step) {
+    case 'configure': {
+      const left = llmTokensLeft(p);
+      return send('GET_CONFIGURATION', {
+        datasetKey: profile.datasetKey,
+        strategy: strategyOf(p),
+        kpi: kpiOf(p),
+        profile,
+        ...(left === undefined ? {} : { llmTokensLeft: left }),
+      });
+    }
+    // Steps 3 and 4 depend only on the configuration and the start message: the DAG sends them side by side.
+    case 'build':
+      return send('GENERATE_MODEL', { configurationId: trial.configurationId!, configuration: trial.configuration!, profile, seed });
+    case 'prepare':
+      return send('PREPARE_FEATURES', {
+        dataset: { uri: p.dataset.uri, target: profile.target },
+        datasetKey: profile.datasetKey,
+        task: profile.task,
+        split: p.split,
+        seed: p.seed,
+      });
+    case 'train':
+      return send('RUN_MODEL', {
+        configurationId: trial.configurationId!,
+        configuration: trial.configuration!,
+        modelUri: trial.modelUri!,
+        featuresUri: trial.featuresUri!,
+        kpi: kpiOf(p),
+        seed,
+      });
+  }
 }
 
 export function pipelineFinished(
