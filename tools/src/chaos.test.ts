@@ -60,7 +60,8 @@ describe('stage processes killed with SIGKILL and restarted while pipelines run'
     await groupsStable(kafka);
     const watch = await watchFinished(kafka, `chaos-observer-${db}`);
 
-    // Half can meet their KPI, half run to their budget: both kinds keep every stage busy.
+    // Half can meet their KPI, half run to their budget (two trials at a time): both kinds keep
+    // every stage busy, and the parallel ones finish every trial they start, so each has a result.
     const requestIds = Array.from({ length: PIPELINES }, (_, i) => `chaos-${db}-${i}`);
     const producer = kafka.producer();
     await producer.connect();
@@ -72,7 +73,7 @@ describe('stage processes killed with SIGKILL and restarted while pipelines run'
           requestId,
           ...(i % 2 === 0
             ? { kpi: 'accuracy>=0.99', dataset: { uri: 'builtin:iris' }, budget: { maxIterations: 4 } }
-            : { kpi: 'rmse<=1', dataset: { uri: 'builtin:diabetes' }, budget: { maxIterations: 4 } }),
+            : { kpi: 'rmse<=1', dataset: { uri: 'builtin:diabetes' }, budget: { maxIterations: 4 }, parallelism: 2 }),
         }),
       })),
     });
