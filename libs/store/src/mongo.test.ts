@@ -130,6 +130,7 @@ describe('MongoStore', () => {
       // What a writer that claimed version 2 and died before applying it leaves behind.
       const updatedAt = new Date().toISOString();
       await store.collection('pipeline_versions').insertOne({
+        _id: JSON.stringify([created.id, 2]),
         pipelineId: created.id,
         version: 2,
         set: { step: 'training', iteration: 1, updatedAt, version: 2 },

@@ -40,7 +40,10 @@ export interface Store {
    * Applies `changes` if the stored version is still `expectedVersion`, bumping the version. Each
    * field given replaces the stored one whole; a field set to `undefined` is left as it is.
    * Throws `ConcurrencyConflictError` if someone updated it first, `RecordNotFoundError` if absent,
-   * `DuplicateRecordError` if the new `requestId` belongs to another pipeline.
+   * `DuplicateRecordError` if the new `requestId` belongs to another pipeline. A conflict never
+   * hides a lost update, but in a rare race (another caller finished this update for it and a
+   * third updated after) it may be reported for changes that were applied: a caller retries on
+   * fresh state, where it finds them.
    */
   updatePipeline(id: string, expectedVersion: number, changes: PipelineChanges): Promise<PipelineRecord>;
 
