@@ -1,4 +1,4 @@
-import { METRICS, type JsonObject } from '@apo/messages';
+import { METRICS, type JsonObject, type MessageType } from '@apo/messages';
 import { formatConfiguration, summarizeHistory, summaryText, type HistoryEntry } from '@apo/model-config';
 import type { StageHandlers } from '@apo/runtime';
 import type { HistoryEntry as StoredEntry, Store } from '@apo/store';
@@ -39,6 +39,9 @@ function attemptLine(a: Attempt, metric: string): string {
     a.status === 'succeeded' ? `${metric} ${a.value?.toPrecision(4) ?? '?'}` : a.status === 'failed' ? `FAILED: ${a.error ?? ''}` : 'not finished';
   return `  #${a.iteration} ${notation} -> ${outcome}`;
 }
+
+/** A repeated request reads the history again and replies with the same id: nothing to record. */
+export const CONFIG_IDEMPOTENT: readonly MessageType[] = ['GET_CONFIGURATION'];
 
 /**
  * The config stage: loads every configuration tried on the dataset with its result, grouped by

@@ -1,1 +1,1 @@
-export { configHandlers, type Attempt } from './handler.ts';
+export { CONFIG_IDEMPOTENT, configHandlers, type Attempt } from './handler.ts';

@@ -1,5 +1,5 @@
 // The config service: `node --import tsx apps/config/src/main.ts` (environment in the README).
 import { serveStage } from '@apo/platform';
-import { configHandlers } from './handler.ts';
+import { CONFIG_IDEMPOTENT, configHandlers } from './handler.ts';
 
-await serveStage({ stage: 'config', processEnv: process.env, handlers: ({ store }) => configHandlers({ store }) });
+await serveStage({ stage: 'config', processEnv: process.env, handlers: ({ store }) => configHandlers({ store }), idempotent: CONFIG_IDEMPOTENT });

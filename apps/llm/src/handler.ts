@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConfigurationSource, METRICS, PipelineError, type Strategy } from '@apo/messages';
+import { ConfigurationSource, METRICS, PipelineError, type MessageType, type Strategy } from '@apo/messages';
 import { canonicalize, configurationHash, findNearDuplicate, parseModelConfiguration, type ModelConfiguration } from '@apo/model-config';
 import type { Proposer, TrialRecord } from '@apo/proposers';
 import type { Logger, StageHandlers } from '@apo/runtime';
@@ -35,6 +35,9 @@ const MAX_PROPOSALS = 4;
 
 /** The configuration id of a pipeline's iteration: one per iteration, so a redelivery reuses it. */
 export const configurationIdFor = (pipelineId: string, iteration: number) => `${pipelineId}-it${iteration}`;
+
+/** A repeated request finds the configuration saved under its iteration's id and announces it again. */
+export const LLM_IDEMPOTENT: readonly MessageType[] = ['GENERATE_NEW_LLM_CONFIGURATION'];
 
 /** A seed fixed by pipeline and iteration, so the same request proposes the same configuration. */
 function seedFor(pipelineId: string, iteration: number, attempt: number): number {
@@ -126,11 +129,11 @@ export function llmHandlers(deps: LlmStageDeps): StageHandlers {
           { id: `${message.id}/NEW_LLM_CONFIGURATION_READY` },
         ),
       ];
-      const existing = await store.getConfiguration(id);
+      // Both at once: the history is read for nothing only when the request is a repeat.
+      const [existing, history] = await Promise.all([store.getConfiguration(id), historyOf(store, datasetKey, kpi.metric)]);
       if (existing) return announce(existing);
 
       const { proposer, note: chosen } = choose(strategy, message.iteration, message.payload.llmTokensLeft, ctx.logger);
-      const history = await historyOf(store, datasetKey, kpi.metric);
       // Every LLM call made for this iteration counts, those of a rejected proposal included.
       let usage: LlmUsage | null = null;
       for (let attempt = 0; attempt < MAX_PROPOSALS; attempt += 1) {

@@ -1,13 +1,14 @@
 // The llm service: `node --import tsx apps/llm/src/main.ts` (environment in the README).
 import { serveStage } from '@apo/platform';
 import { AnthropicProposer, RandomProposer, TpeProposer } from '@apo/proposers';
-import { llmHandlers } from './handler.ts';
+import { LLM_IDEMPOTENT, llmHandlers } from './handler.ts';
 import { anthropicOptionsFrom, LlmEnv } from './llm-env.ts';
 
 await serveStage({
   stage: 'llm',
   processEnv: process.env,
   env: LlmEnv,
+  idempotent: LLM_IDEMPOTENT,
   handlers: ({ store, env, logger }) => {
     const anthropic = anthropicOptionsFrom(env);
     const tpe = new TpeProposer();

@@ -14,7 +14,7 @@ import { SqliteStore } from '@apo/store';
 import type { Subscription } from '@apo/bus';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { iterationDag } from './dag.ts';
-import { orchestratorHandlers, orchestratorSweep, type OrchestratorDeps } from './handler.ts';
+import { ORCHESTRATOR_IDEMPOTENT, orchestratorHandlers, orchestratorSweep, type OrchestratorDeps } from './handler.ts';
 
 const profile: DatasetProfile = {
   datasetKey: 'sha256:iris',
@@ -68,6 +68,8 @@ const startOrchestrator = async () => {
     maxAttempts: 10,
     retryBackoffMs: 1,
     handlers: orchestratorHandlers(deps),
+    // As the service runs it: replies are idempotent by the pipeline's state, with no records.
+    idempotent: ORCHESTRATOR_IDEMPOTENT,
   });
 };
 

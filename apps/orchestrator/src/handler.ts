@@ -5,6 +5,7 @@ import {
   type AnyMessage,
   type DatasetProfile,
   type DatasetRef,
+  type MessageType,
   type Strategy,
   type Task,
 } from '@apo/messages';
@@ -25,6 +26,21 @@ export interface OrchestratorDeps {
   dag?: Dag;
   now?: () => Date;
 }
+
+/**
+ * The replies the orchestrator handles idempotently by its own state: a reply seen again finds
+ * its step done (or its trial ended) and re-sends only what it led to, with the same ids. So no
+ * processed-message record is kept for them. The start is not among them: one typed without a
+ * request id would create a second pipeline.
+ */
+export const ORCHESTRATOR_IDEMPOTENT: readonly MessageType[] = [
+  'NEW_LLM_CONFIGURATION_READY',
+  'MODEL_READY',
+  'FEATURES_READY',
+  'PREDICTION_READY',
+  'STAGE_FAILED',
+  'CANCEL_PIPELINE',
+];
 
 const engineOf = (deps: OrchestratorDeps) =>
   createEngine({ store: deps.store, dag: deps.dag ?? iterationDag(), now: deps.now ?? (() => new Date()) });

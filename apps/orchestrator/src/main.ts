@@ -3,7 +3,7 @@ import { loadDataset, profileDataset } from '@apo/ml';
 import { serveStage } from '@apo/platform';
 import { z } from 'zod';
 import { iterationDag } from './dag.ts';
-import { orchestratorHandlers, orchestratorSweep, type OrchestratorDeps } from './handler.ts';
+import { ORCHESTRATOR_IDEMPOTENT, orchestratorHandlers, orchestratorSweep, type OrchestratorDeps } from './handler.ts';
 
 // An empty variable counts as unset, as `docker compose` passes `VAR=` through.
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
@@ -30,6 +30,7 @@ await serveStage({
   processEnv: process.env,
   env: orchestratorEnv,
   handlers: ({ store, env }) => orchestratorHandlers(deps(store, env)),
+  idempotent: ORCHESTRATOR_IDEMPOTENT,
   periodic: ({ store, env }) => ({ task: orchestratorSweep(deps(store, env)), everyMs: env.SWEEP_INTERVAL_SECONDS * 1000 }),
 });
 

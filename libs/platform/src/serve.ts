@@ -1,4 +1,4 @@
-import { ALL_TOPICS, type StageName } from '@apo/messages';
+import { ALL_TOPICS, type MessageType, type StageName } from '@apo/messages';
 import {
   createLogger,
   installShutdown,
@@ -22,6 +22,8 @@ export interface ServeStageOptions<E extends z.ZodRawShape> {
   handlers: (parts: Platform & { env: ServiceEnv & z.output<z.ZodObject<E>>; logger: Logger }) => StageHandlers | Promise<StageHandlers>;
   /** The process environment (main.ts passes `process.env`). */
   processEnv: Record<string, string | undefined>;
+  /** Types the handlers are idempotent for on their own (see `StageOptions.idempotent`). */
+  idempotent?: readonly MessageType[];
   /**
    * A task the service runs at start-up, before it reports ready, and then every `everyMs`; what
    * it returns is published (the orchestrator's sweep for overdue steps).
@@ -57,7 +59,14 @@ export async function serveStage<E extends z.ZodRawShape = Record<never, never>>
     shutdown.register('platform', () => parts.close());
     await platform.bus.ensureTopics([...ALL_TOPICS]);
     const handlers = await options.handlers({ ...parts, env, logger });
-    const subscription = await runStage({ stage: options.stage, bus: parts.bus, processed: parts.store, handlers, logger });
+    const subscription = await runStage({
+      stage: options.stage,
+      bus: parts.bus,
+      processed: parts.store,
+      handlers,
+      logger,
+      ...(options.idempotent ? { idempotent: options.idempotent } : {}),
+    });
     shutdown.register('consumer', () => subscription.close());
     if (options.periodic) {
       const periodic = runPeriodic({ ...options.periodic({ ...parts, env, logger }), bus: parts.bus, logger });

@@ -139,6 +139,25 @@ describe('runStage', () => {
     expect(await store.isProcessed('adaptive-pipeline-build-model', JSON.parse(command).id)).toBe(true);
   });
 
+  it('hands a redelivered message of a type declared idempotent to its handler again, and keeps no record of it', async () => {
+    let handled = 0;
+    await runStage({
+      stage: 'build-model',
+      bus,
+      processed: store,
+      logger: logger(),
+      idempotent: ['GENERATE_MODEL'],
+      handlers: { GENERATE_MODEL: async () => void (handled += 1) },
+    });
+    const command = JSON.stringify(modelReady());
+    await publish(Topics.model, command);
+    await bus.whenIdle();
+    await publish(Topics.model, command);
+    await bus.whenIdle();
+    expect(handled).toBe(2);
+    expect(await store.isProcessed('adaptive-pipeline-build-model', JSON.parse(command).id)).toBe(false);
+  });
+
   it('reports a failure no retry can help as STAGE_FAILED at once', async () => {
     let calls = 0;
     await start({

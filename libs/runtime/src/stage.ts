@@ -55,6 +55,12 @@ export interface StageOptions {
   retryBackoffMs?: number;
   /** How long processed-message records are kept (default 7 days). */
   processedTtlMs?: number;
+  /**
+   * Types whose handler is idempotent on its own: handled again, it changes nothing and returns
+   * the same replies (same ids). No processed-message record is read or written for them, which
+   * saves two store round trips on every such message.
+   */
+  idempotent?: readonly MessageType[];
 }
 
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -111,11 +117,14 @@ export async function runStage(options: StageOptions): Promise<Subscription> {
   const attempts = new Map<string, number>();
   const log = options.logger.child({ stage: options.stage });
 
+  const idempotent = new Set<string>(options.idempotent ?? []);
+
   const handleRecord = async (record: BusRecord): Promise<void> => {
     const { messageId, run, meta } = dispatch(record);
     if (!run) return;
     const logger = log.child(meta);
-    if (await options.processed.isProcessed(groupId, messageId)) {
+    const recorded = !idempotent.has(String(meta['type']));
+    if (recorded && (await options.processed.isProcessed(groupId, messageId))) {
       logger.debug('already processed; skipped');
       return;
     }
@@ -135,7 +144,7 @@ export async function runStage(options: StageOptions): Promise<Subscription> {
       replies = [stageFailed(record, meta, messageId, err)];
     }
     await publishMessages(options.bus, replies, record.topic as TopicName);
-    await options.processed.markProcessed(groupId, messageId, new Date(Date.now() + ttl));
+    if (recorded) await options.processed.markProcessed(groupId, messageId, new Date(Date.now() + ttl));
   };
 
   const dispatch = (record: BusRecord) => {

@@ -3,11 +3,11 @@ import { join, resolve } from 'node:path';
 import { LocalDirArtifactStore } from '@apo/artifacts';
 import { buildModelHandlers } from '@apo/build-model';
 import { InMemoryBus } from '@apo/bus';
-import { configHandlers } from '@apo/config';
-import { llmHandlers } from '@apo/llm';
-import type { StageName } from '@apo/messages';
+import { CONFIG_IDEMPOTENT, configHandlers } from '@apo/config';
+import { LLM_IDEMPOTENT, llmHandlers } from '@apo/llm';
+import type { MessageType, StageName } from '@apo/messages';
 import { loadDataset, profileDataset, selectBackend, type BackendName, type SelectedBackend } from '@apo/ml';
-import { orchestratorHandlers, orchestratorSweep, type OrchestratorDeps } from '@apo/orchestrator';
+import { ORCHESTRATOR_IDEMPOTENT, orchestratorHandlers, orchestratorSweep, type OrchestratorDeps } from '@apo/orchestrator';
 import { predictHandlers, type TrainingProgress } from '@apo/predict';
 import { prepareFeaturesHandlers } from '@apo/prepare-features';
 import { AnthropicProposer, RandomProposer, TpeProposer, type AnthropicProposerOptions, type Proposer } from '@apo/proposers';
@@ -66,16 +66,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     autoStrategy: options.llm ? 'llm' : 'tpe',
     profileDataset: async (dataset, { task }) => profileDataset(await loadDataset(dataset, { dataRoot }), { task }),
   };
-  const stages: [StageName, StageHandlers][] = [
-    ['orchestrator', orchestratorHandlers(orchestrator)],
-    ['config', configHandlers({ store })],
-    ['llm', llmHandlers({ store, proposers })],
+  const stages: [StageName, StageHandlers, (readonly MessageType[])?][] = [
+    ['orchestrator', orchestratorHandlers(orchestrator), ORCHESTRATOR_IDEMPOTENT],
+    ['config', configHandlers({ store }), CONFIG_IDEMPOTENT],
+    ['llm', llmHandlers({ store, proposers }), LLM_IDEMPOTENT],
     ['build-model', buildModelHandlers({ artifacts, ready })],
     ['prepare-features', prepareFeaturesHandlers({ artifacts, dataRoot })],
     ['predict', predictHandlers({ artifacts, store, ready, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) })],
   ];
   const subscriptions: Subscription[] = [];
-  for (const [stage, handlers] of stages) {
+  for (const [stage, handlers, idempotent] of stages) {
     subscriptions.push(
       await runStage({
         stage,
@@ -83,6 +83,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
         processed: store,
         handlers,
         logger: options.logger,
+        ...(idempotent ? { idempotent } : {}),
         // The orchestrator's replies may race on one pipeline record; conflicts retry on fresh state.
         ...(stage === 'orchestrator' ? { maxAttempts: 10, retryBackoffMs: 5 } : {}),
       }),
