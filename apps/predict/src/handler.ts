@@ -68,7 +68,12 @@ export function predictHandlers(deps: PredictDeps): StageHandlers {
           { id: `${message.id}/PREDICTION_READY` },
         ),
       ];
-      const earlier = await deps.store.getResultOf(configurationId);
+      // Three independent reads, at once: over a network store each is a round trip.
+      const [earlier, pipeline, saved] = await Promise.all([
+        deps.store.getResultOf(configurationId),
+        deps.store.getPipeline(message.pipelineId),
+        deps.store.getConfiguration(configurationId),
+      ]);
       if (earlier?.status === 'succeeded' && earlier.modelUri) return answer(earlier);
       // A failed result is the orchestrator's verdict on a trial it gave up (its step timed out),
       // and a finished pipeline (met KPI, cancel) waits for nothing: training either is wasted.
@@ -76,14 +81,12 @@ export function predictHandlers(deps: PredictDeps): StageHandlers {
         ctx.logger.info({ configurationId, error: earlier.error?.code }, 'configuration already judged failed; not trained');
         return [];
       }
-      const pipeline = await deps.store.getPipeline(message.pipelineId);
       if (pipeline?.status === 'finished') {
         ctx.logger.info({ configurationId, outcome: pipeline.outcome }, 'pipeline already finished; not trained');
         return [];
       }
 
       // The llm stage saves every configuration before announcing it; results are filed by its dataset.
-      const saved = await deps.store.getConfiguration(configurationId);
       if (!saved) {
         throw new PipelineError(`configuration ${configurationId} is not in the store`, 'UNKNOWN_CONFIGURATION', false);
       }
