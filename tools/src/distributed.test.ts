@@ -51,9 +51,11 @@ describe('the six stages as separate processes on Kafka and MongoDB', () => {
 
     // MongoDB holds the pipeline, its configurations with layer counts, and their results.
     const client = await MongoClient.connect(mongoUri);
+    let pipelineId: unknown;
     try {
       const database = client.db(db);
       const pipeline = await database.collection('pipelines').findOne({ requestId });
+      pipelineId = pipeline?.['_id'];
       expect(pipeline).toMatchObject({ status: 'finished', outcome: 'succeeded' });
       const configurations = await database.collection('configurations').find({ pipelineId: pipeline!['_id'] }).toArray();
       const results = await database.collection('results').find({ pipelineId: pipeline!['_id'] }).toArray();
@@ -69,7 +71,11 @@ describe('the six stages as separate processes on Kafka and MongoDB', () => {
     // Every line a stage logged while handling a message says which pipeline and iteration.
     const handled = services.flatMap((s) => s.lines.filter((l) => l.startsWith('{') && l.includes('"messageId"') && !l.includes('"type":"ADAPTIVE_PIPELINE_START"')));
     expect(handled.length).toBeGreaterThan(0);
-    for (const line of handled) expect(JSON.parse(line)).toMatchObject({ pipelineId: pipeline_id(handled), iteration: expect.any(Number) });
+    // (Not only this pipeline's: the broker and the consumer groups are shared with the other test
+    // files, and commands another test left in flight, such as trials a pipeline let go when it
+    // met its KPI, may reach these stages too.)
+    for (const line of handled) expect(JSON.parse(line)).toMatchObject({ pipelineId: expect.any(String), iteration: expect.any(Number) });
+    expect(handled.some((l) => (JSON.parse(l) as { pipelineId: string }).pipelineId === pipelineId)).toBe(true);
 
     // The operator's way: apo start publishes, apo watch follows it in MongoDB to its exit code.
     const apoEnv = { ...process.env, KAFKA_BROKERS: brokers, MONGODB_URI: mongoUri };
@@ -110,11 +116,4 @@ function apo(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
       else resolve({ code: error ? (error.code as number) : 0, out, err });
     });
   });
-}
-
-/** The single pipeline id the handled lines name (the test runs one pipeline). */
-function pipeline_id(lines: string[]): string {
-  const ids = new Set(lines.map((l) => (JSON.parse(l) as { pipelineId?: string }).pipelineId));
-  expect(ids.size).toBe(1);
-  return [...ids][0]!;
 }
