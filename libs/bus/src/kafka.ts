@@ -304,7 +304,10 @@ export class KafkaBus implements Bus {
         };
         if (topics.every(ready)) return;
       } catch (error) {
-        if ((error as { retriable?: boolean }).retriable !== true) throw error;
+        // Only what kafkajs marks non-retriable ends the wait. kafkajs 2.2.4 also fails here with
+        // a TypeError ("reading 'topicMetadata'" of null) when no broker answered the metadata
+        // request, as while a restarted service connects to a busy broker: that one passes.
+        if ((error as { retriable?: boolean }).retriable === false) throw error;
         failure = error;
       }
       const waited = Date.now() - started;
