@@ -6,7 +6,7 @@ import { AnthropicProposer, RandomProposer, TpeProposer, type Proposer } from '@
 import { fakeReplies, startFakeMessagesApi, userText, type FakeMessagesApi } from '@apo/proposers/testing';
 import { createLogger, runStage, silentLogger, type Logger } from '@apo/runtime';
 import { SqliteStore } from '@apo/store';
-import { makeConfiguration } from '@apo/store/testing';
+import { makeConfiguration, makePipeline } from '@apo/store/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configurationIdFor, hybridAsksLlm, llmHandlers } from './handler.ts';
 import { anthropicOptionsFrom, LlmEnvSchema } from './llm-env.ts';
@@ -105,6 +105,27 @@ it('asks again when a proposal repeats a configuration tried on the dataset, and
   const saved = await store.getConfiguration(ready()[0]!.payload.configurationId);
   expect(saved!.hash).not.toBe(configurationHash(tried));
   expect(saved!.note).toMatch(/repeated tried configurations/);
+});
+
+it('a configuration let go untrained by a finished pipeline is never proposed again, and the optimizer does not count it as a failure', async () => {
+  const other = await store.createPipeline(makePipeline({ id: 'p-done', status: 'finished', outcome: 'succeeded' }));
+  await store.saveConfiguration(makeConfiguration({ pipelineId: other.id, datasetKey: 'sha256:bc', layerCount: 1, configuration: tried as never, hash: configurationHash(tried) }));
+  const seen: number[] = [];
+  let calls = 0;
+  const repeatsOnce: Proposer = {
+    name: 'tpe',
+    propose: async (request) => {
+      calls += 1;
+      seen.push(request.history.length);
+      return calls === 1 ? { configuration: tried, source: 'tpe' } : new RandomProposer().propose(request);
+    },
+  };
+  await start({ tpe: repeatsOnce });
+  await ask('tpe');
+  // The first request learnt from nothing; the repeat was refused and the second one proposed.
+  expect(seen[0]).toBe(0);
+  expect(calls).toBe(2);
+  expect((await store.getConfiguration(ready()[0]!.payload.configurationId))!.hash).not.toBe(configurationHash(tried));
 });
 
 it('gives up with a clear STAGE_FAILED when the proposer keeps repeating, or the strategy is not offered', async () => {

@@ -44,12 +44,25 @@ function seedFor(pipelineId: string, iteration: number, attempt: number): number
   return createHash('sha256').update(`${pipelineId}/${iteration}/${attempt}`).digest().readUInt32BE(0);
 }
 
-async function historyOf(store: Store, datasetKey: string, metric: string): Promise<TrialRecord[]> {
+/**
+ * What the proposer learns from (`trials`), and every configuration it must not repeat
+ * (`tried`). A configuration without a result whose pipeline has finished was let go untrained
+ * (another trial met the KPI, or a cancel): it is never proposed again, but it says nothing of
+ * how good it is, so the optimizer does not see it.
+ */
+async function historyOf(store: Store, datasetKey: string, metric: string, pipelineId: string): Promise<{ trials: TrialRecord[]; tried: ModelConfiguration[] }> {
   const groups = await store.historyByLayerCount(datasetKey);
   const entries = groups
     .flatMap((g) => g.entries)
     .sort((a, b) => a.configuration.createdAt.localeCompare(b.configuration.createdAt));
+  const finished = new Map<string, Promise<boolean>>([[pipelineId, Promise.resolve(false)]]);
+  const hasFinished = (id: string) => {
+    let known = finished.get(id);
+    if (!known) finished.set(id, (known = store.getPipeline(id).then((p) => p?.status === 'finished')));
+    return known;
+  };
   const trials: TrialRecord[] = [];
+  const tried: ModelConfiguration[] = [];
   for (const { configuration, result } of entries) {
     let parsed: ModelConfiguration;
     try {
@@ -57,6 +70,8 @@ async function historyOf(store: Store, datasetKey: string, metric: string): Prom
     } catch {
       continue; // tried under other bounds; no longer in the space
     }
+    tried.push(parsed);
+    if (!result && (await hasFinished(configuration.pipelineId))) continue;
     const value = result?.validation?.[metric as keyof NonNullable<typeof result.validation>];
     // A configuration without a result is in flight elsewhere: it must not be proposed again,
     // and it tells the optimizer nothing yet, so it counts as not succeeded.
@@ -68,7 +83,7 @@ async function historyOf(store: Store, datasetKey: string, metric: string): Prom
       ...(result?.error ? { error: result.error.message } : {}),
     });
   }
-  return trials;
+  return { trials, tried };
 }
 
 /**
@@ -130,7 +145,10 @@ export function llmHandlers(deps: LlmStageDeps): StageHandlers {
         ),
       ];
       // Both at once: the history is read for nothing only when the request is a repeat.
-      const [existing, history] = await Promise.all([store.getConfiguration(id), historyOf(store, datasetKey, kpi.metric)]);
+      const [existing, { trials: history, tried }] = await Promise.all([
+        store.getConfiguration(id),
+        historyOf(store, datasetKey, kpi.metric, message.pipelineId),
+      ]);
       if (existing) return announce(existing);
 
       const { proposer, note: chosen } = choose(strategy, message.iteration, message.payload.llmTokensLeft, ctx.logger);
@@ -146,10 +164,11 @@ export function llmHandlers(deps: LlmStageDeps): StageHandlers {
         });
         if (proposal.llm) usage = addUsage(usage, proposal.llm);
         const configuration = canonicalize(parseModelConfiguration(proposal.configuration));
-        const near = findNearDuplicate(configuration, history.map((t) => t.configuration));
+        const near = findNearDuplicate(configuration, tried);
         if (near) {
           ctx.logger.warn({ attempt, source: proposal.source }, 'proposal repeats a tried configuration; asking again');
           history.push({ configuration, status: 'failed', source: proposal.source });
+          tried.push(configuration);
           continue;
         }
         const source = ConfigurationSource.safeParse(proposal.source);
@@ -180,6 +199,7 @@ export function llmHandlers(deps: LlmStageDeps): StageHandlers {
           // Another pipeline on the same dataset saved this configuration first.
           if (!(err instanceof DuplicateRecordError)) throw err;
           history.push({ configuration, status: 'failed', source: proposal.source });
+          tried.push(configuration);
         }
       }
       throw new PipelineError(
