@@ -84,18 +84,19 @@ export function createEngine({ store, dag, now }: EngineDeps) {
    */
   async function onReply(
     message: AnyMessage,
+    logger: Logger,
     found: (trial: TrialState) => Found,
     options: { outcome?: IterationOutcome; changes?: (p: PipelineRecord) => PipelineChanges } = {},
   ): Promise<AnyMessage[]> {
     const step = dag.find((d) => d.reply === message.type)!;
-    const p = await store.getPipeline(message.pipelineId);
-    if (!p) return [];
-    const s = orchestration(p);
-    const trial = p.status === 'running' ? s.trials.find((t) => t.iteration === message.iteration) : undefined;
+    const at = await trialOf(message, logger);
+    if (!at) return [];
+    const { p, trial } = at;
     if (!trial || trial.steps[step.name].status !== 'sent') return resendFor(p, message.id);
     const data = found(trial);
     if (data === null) return [];
-    if (options.outcome) return (await endTrial(p, { ...trial, ...data }, options.outcome, message.id)).messages;
+    if (options.outcome) return (await endTrial(p, { ...trial, ...data }, options.outcome, message.id, logger)).messages;
+    const s = orchestration(p);
     let steps = markDone(trial.steps, step.name);
     const ready = readySteps(dag, steps);
     steps = markSent(dag, steps, ready, message.id, now());
@@ -115,6 +116,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
     trial: TrialState,
     given: IterationOutcome,
     cause: string,
+    logger: Logger,
   ): Promise<{ pipeline: PipelineRecord; messages: AnyMessage[] }> {
     let outcome = given;
     if (outcome.kind === 'failed' && trial.configurationId) {
@@ -142,9 +144,11 @@ export function createEngine({ store, dag, now }: EngineDeps) {
     const s = orchestration(p);
     const others = s.trials.filter((t) => t.iteration !== trial.iteration);
     const judged = judge(p, { iteration: trial.iteration, running: others.length }, outcome, now());
+    const best = judged.best?.validation[p.kpi.metric];
     if (judged.status === 'finished') {
       // Trials still running are let go: their late replies find no trial and change nothing.
       const done = await update(p, { ...judged, state: toState({ trials: [], finishedBy: cause }) });
+      logger.info({ iteration: trial.iteration, outcome: done.outcome, best }, `pipeline finished: ${done.reason}`);
       return { pipeline: done, messages: [await finishedMessage(done, cause)] };
     }
     const filled = fill(p, others, cause);
@@ -154,13 +158,17 @@ export function createEngine({ store, dag, now }: EngineDeps) {
       step: stepWord(filled.trials),
       state: toState({ trials: filled.trials, finishedBy: null }),
     });
+    logger.info({ iteration: trial.iteration, outcome: outcome.kind, best }, 'iteration judged');
     return { pipeline: saved, messages: filled.started.flatMap((t) => commands(saved, t, sentNames(t), cause)) };
   }
 
-  /** The running trial of a message's iteration in a running pipeline, with the pipeline. */
-  async function trialOf(message: AnyMessage): Promise<{ p: PipelineRecord; trial: TrialState | undefined } | null> {
+  /** The running trial of a message's iteration in a running pipeline, with the pipeline; null for an unknown pipeline. */
+  async function trialOf(message: AnyMessage, logger: Logger): Promise<{ p: PipelineRecord; trial: TrialState | undefined } | null> {
     const p = await store.getPipeline(message.pipelineId);
-    if (!p) return null;
+    if (!p) {
+      logger.warn('reply for an unknown pipeline; ignored');
+      return null;
+    }
     const trial = p.status === 'running' ? orchestration(p).trials.find((t) => t.iteration === message.iteration) : undefined;
     return { p, trial };
   }
@@ -213,7 +221,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
       });
       logger.warn({ pipelineId: p.id, iteration: e.iteration, step: e.step }, error.message);
       try {
-        const ended = await endTrial(p, trial, { kind: 'failed', error: toWireError(error) }, `${p.id}/${e.iteration}/${d.command}/timeout`);
+        const ended = await endTrial(p, trial, { kind: 'failed', error: toWireError(error) }, `${p.id}/${e.iteration}/${d.command}/timeout`, logger);
         p = ended.pipeline;
         out.push(...ended.messages);
       } catch (err) {

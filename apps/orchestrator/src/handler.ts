@@ -135,24 +135,25 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
       return engine.begin(p, { profile, task: profile.task }, ctx.messageId);
     },
 
-    NEW_LLM_CONFIGURATION_READY: (message) => {
+    NEW_LLM_CONFIGURATION_READY: (message, ctx) => {
       const ready = message.payload;
       return engine.onReply(
         message,
+        ctx.logger,
         () => ({ configurationId: ready.configurationId, configuration: ready.configuration, layerCount: ready.layerCount }),
         // The tokens are counted here, once: the step is marked done in the same update.
         { changes: (p) => (ready.llm ? { llmTokens: p.llmTokens + ready.llm.inputTokens + ready.llm.outputTokens } : {}) },
       );
     },
 
-    MODEL_READY: (message) =>
-      engine.onReply(message, (t) => (message.payload.configurationId === t.configurationId ? { modelUri: message.payload.modelUri } : null)),
+    MODEL_READY: (message, ctx) =>
+      engine.onReply(message, ctx.logger, (t) => (message.payload.configurationId === t.configurationId ? { modelUri: message.payload.modelUri } : null)),
 
-    FEATURES_READY: (message) => engine.onReply(message, () => ({ featuresUri: message.payload.featuresUri })),
+    FEATURES_READY: (message, ctx) => engine.onReply(message, ctx.logger, () => ({ featuresUri: message.payload.featuresUri })),
 
-    PREDICTION_READY: (message) => {
+    PREDICTION_READY: (message, ctx) => {
       const it = message.payload;
-      return engine.onReply(message, (t) => (it.configurationId === t.configurationId ? {} : null), {
+      return engine.onReply(message, ctx.logger, (t) => (it.configurationId === t.configurationId ? {} : null), {
         outcome: { kind: 'trained', configurationId: it.configurationId, validation: it.validation, test: it.test, modelUri: it.trainedModelUri },
       });
     },
@@ -179,7 +180,7 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
     STAGE_FAILED: async (message, ctx) => {
       // The orchestrator's own failures (before a pipeline existed) change nothing.
       if (message.payload.stage === 'orchestrator') return [];
-      const found = await engine.trialOf(message);
+      const found = await engine.trialOf(message, ctx.logger);
       if (!found) return [];
       const { p, trial } = found;
       if (!trial) return engine.resendFor(p, message.id);
@@ -187,7 +188,7 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
       const id = message.payload.configurationId;
       if (id && trial.configurationId && id !== trial.configurationId) return [];
       ctx.logger.warn({ failedStage: message.payload.stage, error: message.payload.error }, 'iteration failed');
-      return (await engine.endTrial(p, trial, { kind: 'failed', error: message.payload.error }, message.id)).messages;
+      return (await engine.endTrial(p, trial, { kind: 'failed', error: message.payload.error }, message.id, ctx.logger)).messages;
     },
   };
 }
