@@ -111,12 +111,34 @@ describe('MongoStore', () => {
         .sort({ 'validation.accuracy': -1 })
         .limit(1)
         .toArray();
-      expect(best[0]?.['_id']).toBe(result.id);
+      expect(best[0]).toMatchObject({ _id: configuration.id, id: result.id });
 
       // A pipeline without a request id has no requestId field (so the unique index skips it).
       const doc = await db.collection('pipelines').findOne({ _id: pipeline.id } as never);
       expect(doc).toMatchObject({ status: 'running', version: 1, iteration: 0 });
       expect(doc).not.toHaveProperty('requestId');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keys a result by its configuration, and still reads and guards a result stored under its own id', async () => {
+    const dbName = freshDbName();
+    const store = await MongoStore.connect({ uri, dbName });
+    try {
+      const configuration = makeConfiguration();
+      const result = makeResultFor(configuration);
+      await store.saveResult(result);
+      const stored = await store.collection('results').findOne({ _id: configuration.id });
+      expect(stored).toMatchObject({ id: result.id, configurationId: configuration.id });
+
+      // The layout before: `_id` is the result's id and there is no `id` field.
+      const older = makeConfiguration({ datasetKey: configuration.datasetKey });
+      const { id, ...rest } = makeResultFor(older, { createdAt: '2000-01-01T00:00:00.000Z' });
+      await store.collection('results').insertOne({ _id: id, ...rest });
+      expect((await store.listResults({ datasetKey: configuration.datasetKey })).map((r) => r.id)).toStrictEqual([id, result.id]);
+      const again = await store.saveResult(makeResultFor(older));
+      expect(again).toMatchObject({ inserted: false, record: { id, configurationId: older.id } });
     } finally {
       await store.close();
     }

@@ -175,7 +175,12 @@ function asStored<T>(record: T): T {
 
 const toPipeline = (doc: Document) => toRecord<PipelineRecord>(PIPELINE_FIELDS, 'id', doc);
 const toConfiguration = (doc: Document) => toRecord<ConfigurationRecord>(CONFIGURATION_FIELDS, 'id', doc);
-const toResult = (doc: Document) => toRecord<ResultRecord>(RESULT_FIELDS, 'id', doc);
+// A result's `_id` is its configuration's id (one result per configuration), so the lookup on every
+// training's path is by key: FerretDB 1.24 reads the whole collection for any other filter. The
+// result's own id is the `id` field. Results written before this layout have `_id` = their id and
+// no `id` field: they read the same, but `getResultOf` does not find them.
+const toResult = (doc: Document): ResultRecord => ({ ...toRecord<ResultRecord>(RESULT_FIELDS, 'id', doc), id: (doc['id'] ?? doc['_id']) as string });
+const resultDocument = (result: ResultRecord): Document => ({ _id: result.configurationId, ...result });
 const toSchedule = (doc: Document) => toRecord<ScheduleRecord>(SCHEDULE_FIELDS, 'name', doc);
 
 /** The fields of `changes` to write: those an update may change that are not `undefined`. */
@@ -257,6 +262,8 @@ const INDEXES: Record<MongoCollectionName, IndexDescription[]> = {
   ],
   results: [
     { name: 'configurationId_unique', key: { configurationId: 1 }, unique: true },
+    // Sparse: results written before `_id` became the configuration's id have no `id` field.
+    { name: 'id_unique', key: { id: 1 }, unique: true, sparse: true },
     { name: 'pipelineId_iteration', key: { pipelineId: 1, iteration: 1 } },
     { name: 'datasetKey_layerCount', key: { datasetKey: 1, layerCount: 1 } },
     ...METRIC_INDEXES,
@@ -522,11 +529,15 @@ export class MongoStore implements Store {
     return this.guard(async () => {
       assertStorableDocument('results', result);
       try {
-        await this.collections.results.insertOne(toDocument(result, 'id'));
-        return { inserted: true, record: toResult(asStored(toDocument(result, 'id'))) };
+        await this.collections.results.insertOne(resultDocument(result));
+        return { inserted: true, record: toResult(asStored(resultDocument(result))) };
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
-        const first = await this.collections.results.findOne({ configurationId: result.configurationId });
+        // Taken by this configuration's result (by key, or by the unique index for one written
+        // before results were keyed by configuration), or else the id is another's.
+        const first =
+          (await this.collections.results.findOne({ _id: result.configurationId })) ??
+          (await this.collections.results.findOne({ configurationId: result.configurationId }));
         if (first) return { inserted: false, record: toResult(first) };
         throw new DuplicateRecordError('results', result.id);
       }
@@ -535,14 +546,14 @@ export class MongoStore implements Store {
 
   getResultOf(configurationId: string): Promise<ResultRecord | null> {
     return this.guard(async () => {
-      const doc = await this.collections.results.findOne({ configurationId });
+      const doc = await this.collections.results.findOne({ _id: configurationId });
       return doc ? toResult(doc) : null;
     });
   }
 
   listResults(filter: { pipelineId?: string; datasetKey?: string }): Promise<ResultRecord[]> {
     return this.guard(async () => {
-      const docs = await this.collections.results.find(byPipelineOrDataset(filter)).sort(OLDEST_FIRST).toArray();
+      const docs = await this.collections.results.find(byPipelineOrDataset(filter)).sort({ createdAt: 1, id: 1 }).toArray();
       return docs.map(toResult);
     });
   }
