@@ -147,8 +147,8 @@ describe('MongoStore', () => {
   it('finishes a pipeline update whose writer died after claiming its version, instead of sticking', async () => {
     const dbName = freshDbName();
     const store = await MongoStore.connect({ uri, dbName });
+    const created = await store.createPipeline(makePipeline());
     try {
-      const created = await store.createPipeline(makePipeline());
       // What a writer that claimed version 2 and died before applying it leaves behind.
       const updatedAt = new Date().toISOString();
       await store.collection('pipeline_versions').insertOne({
@@ -165,12 +165,12 @@ describe('MongoStore', () => {
 
       const next = await store.updatePipeline(created.id, 2, { step: 'evaluating' });
       expect(next.version).toBe(3);
-      // Only the newest claim is kept.
-      const claims = await store.collection('pipeline_versions').find({ pipelineId: created.id }).toArray();
-      expect(claims.map((c) => c['version'])).toStrictEqual([3]);
     } finally {
       await store.close();
     }
+    // Only the newest claim is kept (older ones are dropped in the background; close waits).
+    const claims = await admin.db(dbName).collection('pipeline_versions').find({ pipelineId: created.id }).toArray();
+    expect(claims.map((c) => c['version'])).toStrictEqual([3]);
   });
 
   it('refuses an update to a request id another pipeline has, and the version stays free', async () => {

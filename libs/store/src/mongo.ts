@@ -330,6 +330,7 @@ export class MongoStore implements Store {
   private readonly ownsClient: boolean;
   private readonly collections: Record<MongoCollectionName, Collection<StoredDocument>>;
   private closed = false;
+  private readonly pending = new Set<Promise<void>>();
 
   private constructor(client: MongoClient, ownsClient: boolean, db: Db, prefix: string) {
     this.client = client;
@@ -362,6 +363,16 @@ export class MongoStore implements Store {
   /** The collection a record kind lives in (for tools and tests that look at the documents). */
   collection(name: MongoCollectionName): Collection<StoredDocument> {
     return this.collections[name];
+  }
+
+  /** Writes left to finish after the call that started them returned; `close` waits for them. */
+  private background(write: Promise<unknown>): void {
+    const settled = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pending.add(settled);
+    void settled.then(() => this.pending.delete(settled));
   }
 
   private async guard<T>(work: () => Promise<T>): Promise<T> {
@@ -450,9 +461,12 @@ export class MongoStore implements Store {
           throw new ConcurrencyConflictError('pipelines', id, expectedVersion);
         }
       }
-      // The claim before was applied: this caller read the pipeline at its version. One left by
-      // a writer that died is harmless.
-      await claims.deleteOne({ _id: claimKey(id, expectedVersion) });
+      // The claim before was applied: this caller read the pipeline at its version. Dropped in
+      // the background, off the caller's path (the orchestrator updates on every reply): until it
+      // is gone it only turns away a caller as far behind as that version, which the version
+      // filter of the apply does anyway. One left by a writer that died, or a failed delete, is
+      // harmless.
+      this.background(claims.deleteOne({ _id: claimKey(id, expectedVersion) }));
       return toPipeline(doc as StoredDocument);
     });
   }
@@ -720,6 +734,7 @@ export class MongoStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.pending]);
     if (this.ownsClient) await this.client.close();
   }
 }
