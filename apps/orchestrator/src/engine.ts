@@ -7,6 +7,9 @@ import { judge, type IterationOutcome } from './judge.ts';
 import { newTrial, orchestration, stepWord, toState, type OrchestrationState, type TrialState } from './state.ts';
 import { StepTimeoutError } from './step-timeout-error.ts';
 
+/** Running pipelines an engine keeps the newest record of; beyond them the oldest is read again. */
+const KNOWN_PIPELINES = 10_000;
+
 export interface EngineDeps {
   store: Store;
   dag: Dag;
@@ -23,7 +26,36 @@ export type Found = Partial<Pick<TrialState, 'configurationId' | 'configuration'
  * pipeline apply one after the other (the loser is retried on fresh state by the stage wrapper).
  */
 export function createEngine({ store, dag, now }: EngineDeps) {
-  const update = (p: PipelineRecord, changes: PipelineChanges) => store.updatePipeline(p.id, p.version, changes);
+  // The newest record of each running pipeline this engine read or wrote. Replies are applied on
+  // it instead of a fresh read, a round trip saved on every reply. It is never ahead of the store,
+  // only behind when another writer (a replica, after a rebalance) changed the pipeline: then the
+  // update fails with a conflict, the record is dropped, and the retry reads it fresh.
+  const known = new Map<string, PipelineRecord>();
+  const remember = (p: PipelineRecord) => {
+    const had = known.get(p.id);
+    if (had && had.version > p.version) return;
+    known.delete(p.id);
+    if (p.status !== 'running') return;
+    known.set(p.id, p);
+    if (known.size > KNOWN_PIPELINES) known.delete(known.keys().next().value!);
+  };
+  const read = async (id: string) => {
+    const had = known.get(id);
+    if (had) return had;
+    const p = await store.getPipeline(id);
+    if (p) remember(p);
+    return p;
+  };
+  const update = async (p: PipelineRecord, changes: PipelineChanges) => {
+    try {
+      const saved = await store.updatePipeline(p.id, p.version, changes);
+      remember(saved);
+      return saved;
+    } catch (err) {
+      known.delete(p.id);
+      throw err;
+    }
+  };
 
   async function finishedMessage(p: PipelineRecord, causationId: string | null): Promise<AnyMessage> {
     const best = p.best ? await store.getConfiguration(p.best.configurationId) : null;
@@ -164,7 +196,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
 
   /** The running trial of a message's iteration in a running pipeline, with the pipeline; null for an unknown pipeline. */
   async function trialOf(message: AnyMessage, logger: Logger): Promise<{ p: PipelineRecord; trial: TrialState | undefined } | null> {
-    const p = await store.getPipeline(message.pipelineId);
+    const p = await read(message.pipelineId);
     if (!p) {
       logger.warn('reply for an unknown pipeline; ignored');
       return null;
@@ -241,6 +273,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
   async function sweep(logger: Logger, include: (p: PipelineRecord) => boolean = () => true): Promise<AnyMessage[]> {
     const out: AnyMessage[] = [];
     for (const p of (await store.listPipelines({ status: 'running' })).filter(include)) {
+      remember(p);
       try {
         out.push(...(await sweepPipeline(p, logger)));
       } catch (err) {

@@ -436,6 +436,26 @@ describe('orchestrator', () => {
     expect(latest('RUN_MODEL', 1).payload).toMatchObject({ modelUri: 'file:///m/c-1', featuresUri: 'file:///f' });
   });
 
+  it('a pipeline another replica advanced meanwhile is applied on its fresh state, not on what this one saw last', async () => {
+    const request = await startPipeline({ budget: { maxIterations: 2 } });
+    const { configurationId } = await configure(request);
+    // Another orchestrator (after a rebalance) takes the model's reply.
+    const other = orchestratorHandlers({ ...deps });
+    const build = latest('GENERATE_MODEL', 1);
+    const modelReady = createMessage('MODEL_READY', {
+      pipelineId: build.pipelineId,
+      iteration: 1,
+      causationId: build.id,
+      payload: { configurationId, modelUri: 'file:///m/other', parameterCount: 10 },
+    });
+    const ctx = { logger: quiet, record: {} as BusRecord, reply: () => { throw new Error('no reply expected'); } };
+    expect(await other.MODEL_READY!(modelReady as never, ctx)).toEqual([]);
+    // This one last saw the model still waiting; the features' reply must still join both.
+    await reply(latest('PREPARE_FEATURES', 1), 'FEATURES_READY', { featuresUri: 'file:///f', featuresKey: 'f', featureCount: 4, rows: { train: 105, validation: 22, test: 23 }, reused: false });
+    expect(ofType('RUN_MODEL').map((m) => m.payload.modelUri)).toEqual(['file:///m/other']);
+    expect(ofType('STAGE_FAILED')).toEqual([]);
+  });
+
   it('runs `parallelism` trials at once, each its own iteration; the first to meet the KPI ends the pipeline', async () => {
     const first = await startPipeline({ parallelism: 3, budget: { maxIterations: 4 } });
     const requests = ofType('GET_CONFIGURATION');

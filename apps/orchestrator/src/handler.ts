@@ -13,7 +13,7 @@ import type { Logger, StageHandlers } from '@apo/runtime';
 import type { PipelineRecord, Store } from '@apo/store';
 import { randomUUID } from 'node:crypto';
 import { iterationDag, type Dag } from './dag.ts';
-import { createEngine } from './engine.ts';
+import { createEngine, type Engine } from './engine.ts';
 
 /** What the orchestrator needs from its composition root. */
 export interface OrchestratorDeps {
@@ -42,8 +42,17 @@ export const ORCHESTRATOR_IDEMPOTENT: readonly MessageType[] = [
   'CANCEL_PIPELINE',
 ];
 
-const engineOf = (deps: OrchestratorDeps) =>
-  createEngine({ store: deps.store, dag: deps.dag ?? iterationDag(), now: deps.now ?? (() => new Date()) });
+// The handlers and the sweep made from one deps object share one engine, and so its record of
+// the pipelines: the sweep's updates do not make the handlers' record stale.
+const engines = new WeakMap<OrchestratorDeps, Engine>();
+const engineOf = (deps: OrchestratorDeps) => {
+  let engine = engines.get(deps);
+  if (!engine) {
+    engine = createEngine({ store: deps.store, dag: deps.dag ?? iterationDag(), now: deps.now ?? (() => new Date()) });
+    engines.set(deps, engine);
+  }
+  return engine;
+};
 
 /**
  * The orchestrator's periodic task: re-sends commands whose reply is overdue and fails trials out

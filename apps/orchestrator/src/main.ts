@@ -25,14 +25,21 @@ const orchestratorEnv = {
   SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(5),
 };
 
+let built: OrchestratorDeps | undefined;
+
 await serveStage({
   stage: 'orchestrator',
   processEnv: process.env,
   env: orchestratorEnv,
-  handlers: ({ store, env }) => orchestratorHandlers(deps(store, env)),
+  handlers: ({ store, env }) => orchestratorHandlers(depsOnce(store, env)),
   idempotent: ORCHESTRATOR_IDEMPOTENT,
-  periodic: ({ store, env }) => ({ task: orchestratorSweep(deps(store, env)), everyMs: env.SWEEP_INTERVAL_SECONDS * 1000 }),
+  periodic: ({ store, env }) => ({ task: orchestratorSweep(depsOnce(store, env)), everyMs: env.SWEEP_INTERVAL_SECONDS * 1000 }),
 });
+
+/** One deps object for the handlers and the sweep, so they share one engine. */
+function depsOnce(...args: Parameters<typeof deps>): OrchestratorDeps {
+  return (built ??= deps(...args));
+}
 
 function deps(
   store: OrchestratorDeps['store'],
