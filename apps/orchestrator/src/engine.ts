@@ -28,8 +28,9 @@ export type Found = Partial<Pick<TrialState, 'configurationId' | 'configuration'
 export function createEngine({ store, dag, now }: EngineDeps) {
   // The newest record of each running pipeline this engine read or wrote. Replies are applied on
   // it instead of a fresh read, a round trip saved on every reply. It is never ahead of the store,
-  // only behind when another writer (a replica, after a rebalance) changed the pipeline: then the
-  // update fails with a conflict, the record is dropped, and the retry reads it fresh.
+  // only behind when another writer (a replica, after a rebalance) changed the pipeline: then an
+  // update fails with a conflict, the record is dropped, and the retry reads it fresh; and a reply
+  // it would ignore is looked at again on a fresh read (`trialOf`).
   const known = new Map<string, PipelineRecord>();
   const remember = (p: PipelineRecord) => {
     const had = known.get(p.id);
@@ -38,13 +39,6 @@ export function createEngine({ store, dag, now }: EngineDeps) {
     if (p.status !== 'running') return;
     known.set(p.id, p);
     if (known.size > KNOWN_PIPELINES) known.delete(known.keys().next().value!);
-  };
-  const read = async (id: string) => {
-    const had = known.get(id);
-    if (had) return had;
-    const p = await store.getPipeline(id);
-    if (p) remember(p);
-    return p;
   };
   const update = async (p: PipelineRecord, changes: PipelineChanges) => {
     try {
@@ -121,7 +115,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
     options: { outcome?: IterationOutcome; changes?: (p: PipelineRecord) => PipelineChanges } = {},
   ): Promise<AnyMessage[]> {
     const step = dag.find((d) => d.reply === message.type)!;
-    const at = await trialOf(message, logger);
+    const at = await trialOf(message, logger, step.name);
     if (!at) return [];
     const { p, trial } = at;
     if (!trial || trial.steps[step.name].status !== 'sent') return resendFor(p, message.id);
@@ -194,15 +188,29 @@ export function createEngine({ store, dag, now }: EngineDeps) {
     return { pipeline: saved, messages: filled.started.flatMap((t) => commands(saved, t, sentNames(t), cause)) };
   }
 
-  /** The running trial of a message's iteration in a running pipeline, with the pipeline; null for an unknown pipeline. */
-  async function trialOf(message: AnyMessage, logger: Logger): Promise<{ p: PipelineRecord; trial: TrialState | undefined } | null> {
-    const p = await read(message.pipelineId);
+  /**
+   * The running trial of a message's iteration in a running pipeline (waiting for `step`'s reply
+   * when a step is named), with the pipeline; null for an unknown pipeline.
+   */
+  async function trialOf(message: AnyMessage, logger: Logger, step?: StepName): Promise<{ p: PipelineRecord; trial: TrialState | undefined } | null> {
+    const locate = (p: PipelineRecord) => ({
+      p,
+      trial: p.status === 'running' ? orchestration(p).trials.find((t) => t.iteration === message.iteration) : undefined,
+    });
+    const kept = known.get(message.pipelineId);
+    if (kept) {
+      const at = locate(kept);
+      // The record kept may be behind the store: what it would ignore as late or repeated is
+      // looked at again on a fresh read, so a reply is never dropped for a stale view.
+      if (at.trial && (!step || at.trial.steps[step].status === 'sent')) return at;
+    }
+    const p = await store.getPipeline(message.pipelineId);
     if (!p) {
       logger.warn('reply for an unknown pipeline; ignored');
       return null;
     }
-    const trial = p.status === 'running' ? orchestration(p).trials.find((t) => t.iteration === message.iteration) : undefined;
-    return { p, trial };
+    remember(p);
+    return locate(p);
   }
 
   /** Ends a running pipeline from outside its trials (a cancel). */

@@ -179,6 +179,16 @@ async function iteration(request: AnyMessage, validation: Metrics, test: Metrics
   await reply(run, 'PREDICTION_READY', { configurationId, validation, test, epochsRun: 10, trainingMs: 100, trainedModelUri: `file:///t/${configurationId}` });
 }
 
+/** A second orchestrator on the same store (a replica after a rebalance): handles a reply to `to` and returns what it sends. */
+function asReplica() {
+  const handlers = orchestratorHandlers({ ...deps });
+  const ctx = { logger: quiet, record: {} as BusRecord, reply: () => { throw new Error('the orchestrator builds its own messages'); } };
+  return async <T extends AnyMessage['type']>(type: T, to: AnyMessage, payload: MessageOf<T>['payload']) => {
+    const message = createMessage(type, { pipelineId: to.pipelineId, iteration: to.iteration, causationId: to.id, payload: payload as never });
+    return ((await handlers[type]!(message as never, ctx as never)) ?? []) as AnyMessage[];
+  };
+}
+
 async function cancel(pipelineId: string, reason?: string) {
   const message = createMessage('CANCEL_PIPELINE', { pipelineId, iteration: 0, payload: reason ? { reason } : ({} as never) });
   await bus.publish(Topics.workflow, [{ key: pipelineId, value: JSON.stringify(message), headers: { type: message.type, id: message.id } }]);
@@ -440,20 +450,26 @@ describe('orchestrator', () => {
     const request = await startPipeline({ budget: { maxIterations: 2 } });
     const { configurationId } = await configure(request);
     // Another orchestrator (after a rebalance) takes the model's reply.
-    const other = orchestratorHandlers({ ...deps });
-    const build = latest('GENERATE_MODEL', 1);
-    const modelReady = createMessage('MODEL_READY', {
-      pipelineId: build.pipelineId,
-      iteration: 1,
-      causationId: build.id,
-      payload: { configurationId, modelUri: 'file:///m/other', parameterCount: 10 },
-    });
-    const ctx = { logger: quiet, record: {} as BusRecord, reply: () => { throw new Error('no reply expected'); } };
-    expect(await other.MODEL_READY!(modelReady as never, ctx)).toEqual([]);
+    const other = asReplica();
+    expect(await other('MODEL_READY', latest('GENERATE_MODEL', 1), { configurationId, modelUri: 'file:///m/other', parameterCount: 10 })).toEqual([]);
     // This one last saw the model still waiting; the features' reply must still join both.
     await reply(latest('PREPARE_FEATURES', 1), 'FEATURES_READY', { featuresUri: 'file:///f', featuresKey: 'f', featureCount: 4, rows: { train: 105, validation: 22, test: 23 }, reused: false });
     expect(ofType('RUN_MODEL').map((m) => m.payload.modelUri)).toEqual(['file:///m/other']);
     expect(ofType('STAGE_FAILED')).toEqual([]);
+  });
+
+  it('a reply for a trial another replica started meanwhile is applied, not dropped as late', async () => {
+    const request = await startPipeline({ budget: { maxIterations: 3 } });
+    const { configurationId } = await configure(request);
+    // Another orchestrator finishes iteration 1 and starts iteration 2.
+    const other = asReplica();
+    await other('MODEL_READY', latest('GENERATE_MODEL', 1), { configurationId, modelUri: 'file:///m/c-1', parameterCount: 10 });
+    const [run] = await other('FEATURES_READY', latest('PREPARE_FEATURES', 1), { featuresUri: 'file:///f', featuresKey: 'f', featureCount: 4, rows: { train: 105, validation: 22, test: 23 }, reused: false });
+    const [next] = await other('PREDICTION_READY', run!, { configurationId, validation: { accuracy: 0.5 }, test: { accuracy: 0.5 }, epochsRun: 1, trainingMs: 1, trainedModelUri: 'file:///t/c-1' });
+    expect(next).toMatchObject({ type: 'GET_CONFIGURATION', iteration: 2 });
+    // This one last saw iteration 1 building; iteration 2's configuration must still go on.
+    await configure(next!);
+    expect(ofType('GENERATE_MODEL').map((m) => m.iteration)).toEqual([1, 2]);
   });
 
   it('runs `parallelism` trials at once, each its own iteration; the first to meet the KPI ends the pipeline', async () => {
