@@ -65,7 +65,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
    * the end of the pipeline if it caused it. Same ids as the first time, so stages skip copies.
    */
   async function resendFor(p: PipelineRecord, messageId: string): Promise<AnyMessage[]> {
-    const s = orchestration(p);
+    const s = orchestration(p, dag);
     if (p.status === 'finished') return s.finishedBy === messageId ? [await finishedMessage(p, messageId)] : [];
     return s.trials.flatMap((t) =>
       commands(p, t, dag.filter((d) => t.steps[d.name].status === 'sent' && t.steps[d.name].cause === messageId).map((d) => d.name), messageId),
@@ -122,12 +122,12 @@ export function createEngine({ store, dag, now }: EngineDeps) {
     const data = found(trial);
     if (data === null) return [];
     if (options.outcome) return (await endTrial(p, { ...trial, ...data }, options.outcome, message.id, logger)).messages;
-    const s = orchestration(p);
+    const s = orchestration(p, dag);
     let steps = markDone(trial.steps, step.name);
     const ready = readySteps(dag, steps);
     steps = markSent(dag, steps, ready, message.id, now());
     const next: TrialState = { ...trial, ...data, steps };
-    const trials = s.trials.map((t) => (t === trial ? next : t));
+    const trials = s.trials.map((t) => (t.iteration === trial.iteration ? next : t));
     const saved = await update(p, { ...options.changes?.(p), step: stepWord(trials), state: toState({ ...s, trials }) });
     return commands(saved, next, ready, message.id);
   }
@@ -167,7 +167,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
         outcome = { kind: 'trained', configurationId: record.configurationId, validation: record.validation, test: record.test, modelUri: record.modelUri };
       }
     }
-    const s = orchestration(p);
+    const s = orchestration(p, dag);
     const others = s.trials.filter((t) => t.iteration !== trial.iteration);
     const judged = judge(p, { iteration: trial.iteration, running: others.length }, outcome, now());
     const best = judged.best?.validation[p.kpi.metric];
@@ -195,7 +195,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
   async function trialOf(message: AnyMessage, logger: Logger, step?: StepName): Promise<{ p: PipelineRecord; trial: TrialState | undefined } | null> {
     const locate = (p: PipelineRecord) => ({
       p,
-      trial: p.status === 'running' ? orchestration(p).trials.find((t) => t.iteration === message.iteration) : undefined,
+      trial: p.status === 'running' ? orchestration(p, dag).trials.find((t) => t.iteration === message.iteration) : undefined,
     });
     const kept = known.get(message.pipelineId);
     if (kept) {
@@ -225,7 +225,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
    */
   async function sweepPipeline(p0: PipelineRecord, logger: Logger): Promise<AnyMessage[]> {
     const at = now();
-    const s: OrchestrationState = orchestration(p0);
+    const s: OrchestrationState = orchestration(p0, dag);
     const resent: { trial: TrialState; names: StepName[] }[] = [];
     const expired: { iteration: number; step: StepName }[] = [];
     const trials = s.trials.map((t) => {
@@ -248,7 +248,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
       }
     }
     for (const e of expired) {
-      const trial = orchestration(p).trials.find((t) => t.iteration === e.iteration);
+      const trial = orchestration(p, dag).trials.find((t) => t.iteration === e.iteration);
       if (!trial || p.status !== 'running') continue;
       const d = spec(dag, e.step);
       const tries = trial.steps[e.step].attempts;

@@ -73,6 +73,14 @@ const startOrchestrator = async () => {
   });
 };
 
+/** Stops the orchestrator, runs `meanwhile`, and starts a new one (nothing kept in memory). */
+async function restartOrchestrator(meanwhile: () => Promise<void>) {
+  await orchestrator.close();
+  await meanwhile();
+  deps = { ...deps };
+  await startOrchestrator();
+}
+
 beforeEach(async () => {
   bus = new InMemoryBus();
   store = SqliteStore.open({ filename: ':memory:' });
@@ -436,9 +444,9 @@ describe('orchestrator', () => {
     const build = latest('GENERATE_MODEL', 1);
     await reply(build, 'MODEL_READY', { configurationId, modelUri: 'file:///m/c-1', parameterCount: 10 });
     // The orchestrator stops; the PREPARE_FEATURES it sent is lost on the way.
-    await orchestrator.close();
-    clock += 30 * SECOND;
-    await startOrchestrator();
+    await restartOrchestrator(async () => {
+      clock += 30 * SECOND;
+    });
     const sentBefore = sent.length;
     await sweep();
     expect(sent.slice(sentBefore).map((m) => [m.type, m.iteration, m.attempt])).toEqual([['PREPARE_FEATURES', 1, 2]]);
@@ -470,6 +478,33 @@ describe('orchestrator', () => {
     // This one last saw iteration 1 building; iteration 2's configuration must still go on.
     await configure(next!);
     expect(ofType('GENERATE_MODEL').map((m) => m.iteration)).toEqual([1, 2]);
+  });
+
+  it('a pipeline running when the orchestrator was upgraded from the one without trials goes on from what that one saved', async () => {
+    const features = { featuresUri: 'file:///f', featuresKey: 'f', featureCount: 4, rows: { train: 105, validation: 22, test: 23 }, reused: false };
+    // Mid fan-out: the model was built, the features are still being prepared.
+    const request = await startPipeline({ budget: { maxIterations: 2 } });
+    const { configurationId } = await configure(request);
+    const prepare = latest('PREPARE_FEATURES', 1);
+    await restartOrchestrator(async () => {
+      const p = (await store.getPipeline(request.pipelineId))!;
+      const current = { iteration: 1, configurationId, configuration, layerCount: 1, modelUri: 'file:///m/c-1', featuresUri: null };
+      await store.updatePipeline(p.id, p.version, { step: 'building', state: { current } });
+    });
+    await reply(prepare, 'FEATURES_READY', features);
+    expect(latest('RUN_MODEL', 1).payload).toMatchObject({ configurationId, modelUri: 'file:///m/c-1', featuresUri: 'file:///f' });
+    await reply(latest('RUN_MODEL', 1), 'PREDICTION_READY', { configurationId, validation: { accuracy: 0.5 }, test: { accuracy: 0.5 }, epochsRun: 1, trainingMs: 1, trainedModelUri: 'file:///t/c-1' });
+    const second = latest('GET_CONFIGURATION', 2);
+    expect(second).toBeDefined();
+
+    // Waiting for its configuration.
+    await restartOrchestrator(async () => {
+      const p = (await store.getPipeline(request.pipelineId))!;
+      await store.updatePipeline(p.id, p.version, { step: 'configuring', state: {} });
+    });
+    await configure(second);
+    expect(ofType('GENERATE_MODEL').map((m) => m.iteration)).toEqual([1, 2]);
+    expect(ofType('PREPARE_FEATURES').map((m) => m.iteration)).toEqual([1, 2]);
   });
 
   it('runs `parallelism` trials at once, each its own iteration; the first to meet the KPI ends the pipeline', async () => {
