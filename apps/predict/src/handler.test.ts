@@ -62,11 +62,14 @@ it('trains, evaluates on validation and test, saves the result, and trains a con
   const [result] = await store.listResults({ pipelineId: 'p' });
   expect(result).toMatchObject({ configurationId: 'c-ok', status: 'succeeded', epochsRun: ready[0]!.payload.epochsRun, modelUri: ready[0]!.payload.trainedModelUri });
 
-  // The same command re-sent (a new id, as after an orchestrator timeout) is answered from the saved result.
+  // The command sent again by the orchestrator (its reply did not come in time, maybe lost after
+  // this stage handled it: same id, next attempt) is answered again from the saved result.
   const before = epochs;
-  await send({ ...command, id: 'resent' });
+  await send({ ...command, attempt: 2 });
   expect(epochs).toBe(before);
   const again = out.filter((m): m is MessageOf<'PREDICTION_READY'> => m.type === 'PREDICTION_READY');
+  expect(again).toHaveLength(2);
+  expect(again[1]!.id).toBe(again[0]!.id);
   expect(again[1]!.payload).toEqual(again[0]!.payload);
 });
 

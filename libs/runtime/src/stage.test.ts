@@ -139,6 +139,27 @@ describe('runStage', () => {
     expect(await store.isProcessed('adaptive-pipeline-build-model', JSON.parse(command).id)).toBe(true);
   });
 
+  it('handles a command sent again (next attempt, same id) again, so its reply goes out again; a copy of that attempt once', async () => {
+    let handled = 0;
+    await start({
+      GENERATE_MODEL: async (message, ctx) => {
+        handled += 1;
+        return [ctx.reply('MODEL_READY', { configurationId: message.payload.configurationId, modelUri: 'file:///m', parameterCount: 10 })];
+      },
+    });
+    const first = modelReady();
+    const again = JSON.stringify({ ...first, attempt: 2 });
+    await publish(Topics.model, JSON.stringify(first));
+    await bus.whenIdle();
+    await publish(Topics.model, again);
+    await bus.whenIdle();
+    await publish(Topics.model, again);
+    await bus.whenIdle();
+    expect(handled).toBe(2);
+    const replies = parsed(Topics.model).filter((m) => m.type === 'MODEL_READY');
+    expect(replies.map((m) => m.id)).toEqual([`${first.id}/MODEL_READY`, `${first.id}/MODEL_READY`]);
+  });
+
   it('hands a redelivered message of a type declared idempotent to its handler again, and keeps no record of it', async () => {
     let handled = 0;
     await runStage({

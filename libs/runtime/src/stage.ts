@@ -106,7 +106,9 @@ export async function publishMessages(bus: Bus, messages: AnyMessage[], stageTop
 /**
  * Runs a stage's handlers on the bus: every record is validated (a record that does not parse or
  * fails its schema goes to the dead-letter topic), checked against the processed-message
- * records, handled, and its replies published before it counts as processed. A handler's error
+ * records, handled, and its replies published before it counts as processed. Records are per
+ * attempt: a command the orchestrator sends again is handled again, so a handler must answer a
+ * command it handled before with the same reply (from what it saved). A handler's error
  * becomes `STAGE_FAILED` on the stage's topic, at once when no retry can help, after
  * `maxAttempts` tries when one might. The consumer itself never stops on a bad record.
  */
@@ -120,11 +122,15 @@ export async function runStage(options: StageOptions): Promise<Subscription> {
   const idempotent = new Set<string>(options.idempotent ?? []);
 
   const handleRecord = async (record: BusRecord): Promise<void> => {
-    const { messageId, run, meta } = dispatch(record);
+    const { messageId, run, meta, attempt } = dispatch(record);
     if (!run) return;
     const logger = log.child(meta);
     const recorded = !idempotent.has(String(meta['type']));
-    if (recorded && (await options.processed.isProcessed(groupId, messageId))) {
+    // A command sent again (a higher attempt: its reply did not come in time, maybe lost after
+    // this stage handled it) is handled again, so its reply goes out again; a copy of one attempt
+    // is skipped.
+    const recordId = attempt > 1 ? `${messageId}#${attempt}` : messageId;
+    if (recorded && (await options.processed.isProcessed(groupId, recordId))) {
       logger.debug('already processed; skipped');
       return;
     }
@@ -144,7 +150,7 @@ export async function runStage(options: StageOptions): Promise<Subscription> {
       replies = [stageFailed(record, meta, messageId, err)];
     }
     await publishMessages(options.bus, replies, record.topic as TopicName);
-    if (recorded) await options.processed.markProcessed(groupId, messageId, new Date(Date.now() + ttl));
+    if (recorded) await options.processed.markProcessed(groupId, recordId, new Date(Date.now() + ttl));
   };
 
   const dispatch = (record: BusRecord) => {
@@ -154,13 +160,13 @@ export async function runStage(options: StageOptions): Promise<Subscription> {
     }
     if (record.topic === Topics.workflow && isStartRecord(record)) {
       const handler = options.handlers[START_TYPE];
-      if (!handler) return { messageId: '', run: null, meta: {} };
+      if (!handler) return { messageId: '', run: null, meta: {}, attempt: 1 };
       const start = parseOrDeadLetter(() => parseStartMessage(record.value));
       const messageId = start.requestId
         ? `start:${start.requestId}`
         : `start:${record.topic}:${record.partition}:${record.offset}`;
       const meta = { messageId, type: START_TYPE, requestId: start.requestId };
-      return { messageId, meta, run: (logger: Logger) => handler(start, { logger, record, messageId }) };
+      return { messageId, meta, attempt: 1, run: (logger: Logger) => handler(start, { logger, record, messageId }) };
     }
     const message = parseOrDeadLetter(() => parseMessage(record.value));
     const handler = options.handlers[message.type] as
@@ -172,10 +178,11 @@ export async function runStage(options: StageOptions): Promise<Subscription> {
       messageId: message.id,
       type: message.type,
     };
-    if (!handler) return { messageId: message.id, run: null, meta };
+    if (!handler) return { messageId: message.id, run: null, meta, attempt: message.attempt };
     return {
       messageId: message.id,
       meta,
+      attempt: message.attempt,
       run: (logger: Logger) =>
         handler(message, {
           logger,
