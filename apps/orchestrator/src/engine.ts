@@ -8,7 +8,7 @@ import { newTrial, orchestration, stepWord, toState, type OrchestrationState, ty
 import { StepTimeoutError } from './step-timeout-error.ts';
 
 /** Running pipelines an engine keeps the newest record of; beyond them the oldest is read again. */
-const KNOWN_PIPELINES = 10_000;
+const KNOWN_PIPELINES = 1_000;
 
 export interface EngineDeps {
   store: Store;
