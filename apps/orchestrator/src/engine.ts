@@ -1,4 +1,4 @@
-import { toWireError, type AnyMessage } from '@apo/messages';
+import { createMessage, toWireError, type AnyMessage, type StageName } from '@apo/messages';
 import { ConcurrencyConflictError, type PipelineChanges, type PipelineRecord, type Store } from '@apo/store';
 import type { Logger } from '@apo/runtime';
 import { commandFor, pipelineFinished } from './commands.ts';
@@ -6,6 +6,9 @@ import { markDone, markResent, markSent, overdue, readySteps, spec, waitedMs, ty
 import { judge, type IterationOutcome } from './judge.ts';
 import { newTrial, orchestration, stepWord, toState, type OrchestrationState, type TrialState } from './state.ts';
 import { StepTimeoutError } from './step-timeout-error.ts';
+
+/** The stage that handles each step's command: a timed-out step is declared its failure. */
+const STAGE_OF_STEP: Record<StepName, StageName> = { configure: 'config', build: 'build-model', prepare: 'prepare-features', train: 'predict' };
 
 /** Running pipelines an engine keeps the newest record of; beyond them the oldest is read again. */
 const KNOWN_PIPELINES = 1_000;
@@ -260,15 +263,26 @@ export function createEngine({ store, dag, now }: EngineDeps) {
         tries,
       });
       logger.warn({ pipelineId: p.id, iteration: e.iteration, step: e.step }, error.message);
-      try {
-        const ended = await endTrial(p, trial, { kind: 'failed', error: toWireError(error) }, `${p.id}/${e.iteration}/${d.command}/timeout`, logger);
-        p = ended.pipeline;
-        out.push(...ended.messages);
-      } catch (err) {
-        // Changed meanwhile: the next pass judges it on fresh state; what was re-sent still goes out.
-        if (err instanceof ConcurrencyConflictError) break;
-        throw err;
-      }
+      // Declared as the step's failure, handled as any stage's: the trial ends in a handler, so
+      // what it leads to (the next trials, the end of the pipeline) is re-sent if its message
+      // comes again, rather than lost if this process stops before publishing. Until it is
+      // handled, each pass declares it again with the same id.
+      const command = commands(p, trial, [e.step], null)[0]!;
+      out.push(
+        createMessage('STAGE_FAILED', {
+          id: `${p.id}/${e.iteration}/${d.command}/timeout`,
+          pipelineId: p.id,
+          iteration: e.iteration,
+          causationId: command.id,
+          payload: {
+            stage: STAGE_OF_STEP[e.step],
+            failedType: d.command,
+            failedMessageId: command.id,
+            error: toWireError(error),
+            ...(trial.configurationId ? { configurationId: trial.configurationId } : {}),
+          },
+        }),
+      );
     }
     return out;
   }

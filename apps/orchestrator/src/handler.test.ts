@@ -438,6 +438,44 @@ describe('orchestrator', () => {
     expect((await store.getResultOf(configurationId))!.status).toBe('succeeded');
   });
 
+  it("a step out of tries is declared its stage's failure: one that meets the step's reply changes nothing, one seen again announces the end again", async () => {
+    const request = await startPipeline({ budget: { maxIterations: 1 } });
+    const { configurationId } = await configure(request);
+    const build = latest('GENERATE_MODEL', 1);
+    // build-model never answers in time: re-sent after 20 s and 40 s more, out of tries 80 s later.
+    for (const wait of [20, 40]) {
+      clock += wait * SECOND;
+      await sweep();
+    }
+    clock += 80 * SECOND;
+    const declared = (await orchestratorSweep(deps)(quiet)).find((m) => m.type === 'STAGE_FAILED')!;
+    expect(declared).toMatchObject({
+      id: `${request.pipelineId}/1/GENERATE_MODEL/timeout`,
+      iteration: 1,
+      payload: { stage: 'build-model', failedType: 'GENERATE_MODEL', failedMessageId: build.id, configurationId, error: { code: 'STEP_TIMEOUT' } },
+    });
+    // The model answers before the declaration is handled: the declaration changes nothing.
+    await reply(build, 'MODEL_READY', { configurationId, modelUri: 'file:///m/c-1', parameterCount: 10 });
+    const before = await store.getPipeline(request.pipelineId);
+    await publishMessages(bus, [declared]);
+    await bus.whenIdle();
+    expect(await store.getPipeline(request.pipelineId)).toEqual(before);
+    expect(await store.listResults({ pipelineId: request.pipelineId })).toEqual([]);
+
+    // Training never answers (no retries for train here): its timeout ends the pipeline.
+    await reply(latest('PREPARE_FEATURES', 1), 'FEATURES_READY', { featuresUri: 'file:///f', featuresKey: 'f', featureCount: 4, rows: { train: 105, validation: 22, test: 23 }, reused: false });
+    clock += 60 * SECOND;
+    await sweep();
+    const timeout = ofType('STAGE_FAILED').at(-1)!;
+    expect(timeout.payload).toMatchObject({ stage: 'predict', failedType: 'RUN_MODEL', error: { code: 'STEP_TIMEOUT' } });
+    const [finished] = ofType('PIPELINE_FINISHED');
+    expect(finished).toMatchObject({ causationId: timeout.id, payload: { outcome: 'budget_exhausted', iterationsUsed: 1 } });
+    // The declaration delivered again (the orchestrator stopped before publishing the end): the end goes out again.
+    await publishMessages(bus, [timeout]);
+    await bus.whenIdle();
+    expect(ofType('PIPELINE_FINISHED').map((m) => m.id)).toEqual([finished!.id, finished!.id]);
+  });
+
   it('a restarted orchestrator sends again only the commands still waiting for their reply, and the iteration goes on', async () => {
     const request = await startPipeline({ budget: { maxIterations: 2 } });
     const { configurationId } = await configure(request);

@@ -75,6 +75,7 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   const engine = engineOf(deps);
+  const dag = deps.dag ?? iterationDag();
 
   return {
     ADAPTIVE_PIPELINE_START: async (start, ctx) => {
@@ -189,10 +190,13 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
     STAGE_FAILED: async (message, ctx) => {
       // The orchestrator's own failures (before a pipeline existed) change nothing.
       if (message.payload.stage === 'orchestrator') return [];
-      const found = await engine.trialOf(message, ctx.logger);
+      // A failure of a step already answered (a late copy, or a timeout declared as the reply
+      // came) changes nothing.
+      const step = dag.find((d) => d.command === message.payload.failedType);
+      const found = await engine.trialOf(message, ctx.logger, step?.name);
       if (!found) return [];
       const { p, trial } = found;
-      if (!trial) return engine.resendFor(p, message.id);
+      if (!trial || (step && trial.steps[step.name].status === 'done')) return engine.resendFor(p, message.id);
       // A failure for a configuration no longer in flight (a late copy) changes nothing.
       const id = message.payload.configurationId;
       if (id && trial.configurationId && id !== trial.configurationId) return [];

@@ -83,15 +83,23 @@ export function topicsFor(handlers: StageHandlers): TopicName[] {
   return [...topics];
 }
 
-/** Publishes messages with key = pipeline id and headers `type` and `id`, grouped by topic. */
+/**
+ * Publishes messages with key = pipeline id and headers `type` and `id`, grouped by topic.
+ * `STAGE_FAILED` goes to `stageTopic`, else to the topic of the message that failed, else to the
+ * workflow topic.
+ */
 export async function publishMessages(bus: Bus, messages: AnyMessage[], stageTopic?: TopicName): Promise<void> {
   const byTopic = new Map<TopicName, AnyMessage[]>();
+  const isStageTopic = (t: string | undefined): t is TopicName => t !== undefined && (STAGE_TOPICS as readonly string[]).includes(t);
   for (const message of messages) {
+    const failedTopic = message.type === 'STAGE_FAILED' ? Catalog[message.payload.failedType as MessageType]?.topics[0] : undefined;
     const topic =
       message.type === 'STAGE_FAILED'
-        ? stageTopic && (STAGE_TOPICS as readonly string[]).includes(stageTopic)
+        ? isStageTopic(stageTopic)
           ? stageTopic
-          : Topics.workflow
+          : isStageTopic(failedTopic)
+            ? failedTopic
+            : Topics.workflow
         : Catalog[message.type].topics[0];
     byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
   }
