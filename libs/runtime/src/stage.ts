@@ -5,10 +5,12 @@ import {
   STAGE_TOPICS,
   Topics,
   createMessage,
+  isMessageType,
   isRetryable,
   parseMessage,
   parseStartMessage,
   toWireError,
+  topicOf,
   type AdaptivePipelineStart,
   type AnyMessage,
   type MessageOf,
@@ -89,18 +91,17 @@ export function topicsFor(handlers: StageHandlers): TopicName[] {
  * workflow topic.
  */
 export async function publishMessages(bus: Bus, messages: AnyMessage[], stageTopic?: TopicName): Promise<void> {
+  const isStageTopic = (t: TopicName | undefined): t is TopicName => t !== undefined && (STAGE_TOPICS as readonly TopicName[]).includes(t);
+  const topicFor = (message: AnyMessage): TopicName => {
+    if (message.type !== 'STAGE_FAILED') return topicOf(message.type);
+    if (isStageTopic(stageTopic)) return stageTopic;
+    const { failedType } = message.payload;
+    const failedTopic = isMessageType(failedType) ? topicOf(failedType) : undefined;
+    return isStageTopic(failedTopic) ? failedTopic : Topics.workflow;
+  };
   const byTopic = new Map<TopicName, AnyMessage[]>();
-  const isStageTopic = (t: string | undefined): t is TopicName => t !== undefined && (STAGE_TOPICS as readonly string[]).includes(t);
   for (const message of messages) {
-    const failedTopic = message.type === 'STAGE_FAILED' ? Catalog[message.payload.failedType as MessageType]?.topics[0] : undefined;
-    const topic =
-      message.type === 'STAGE_FAILED'
-        ? isStageTopic(stageTopic)
-          ? stageTopic
-          : isStageTopic(failedTopic)
-            ? failedTopic
-            : Topics.workflow
-        : Catalog[message.type].topics[0];
+    const topic = topicFor(message);
     byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
   }
   for (const [topic, list] of byTopic) {
