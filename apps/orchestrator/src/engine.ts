@@ -305,7 +305,7 @@ export function createEngine({ store, dag, now }: EngineDeps) {
     return out;
   }
 
-  return { update, finishedMessage, resendFor, begin, onReply, endTrial, trialOf, finish, sweep };
+  return { dag, update, finishedMessage, resendFor, begin, onReply, endTrial, trialOf, finish, sweep };
 }
 
 export type Engine = ReturnType<typeof createEngine>;

@@ -75,7 +75,6 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   const engine = engineOf(deps);
-  const dag = deps.dag ?? iterationDag();
 
   return {
     ADAPTIVE_PIPELINE_START: async (start, ctx) => {
@@ -192,7 +191,7 @@ export function orchestratorHandlers(deps: OrchestratorDeps): StageHandlers {
       if (message.payload.stage === 'orchestrator') return [];
       // A failure of a step already answered (a late copy, or a timeout declared as the reply
       // came) changes nothing.
-      const step = dag.find((d) => d.command === message.payload.failedType);
+      const step = engine.dag.find((d) => d.command === message.payload.failedType);
       const found = await engine.trialOf(message, ctx.logger, step?.name);
       if (!found) return [];
       const { p, trial } = found;
